@@ -1,0 +1,56 @@
+"""What a DynamoDB Streams record means for the recipient's open inboxes.
+
+The template's filter criteria already keep everything but notification and STATE items away;
+this module decides which change a record is, and the message every open tab receives.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from inbox.models import Notification
+from inbox.repository import STATE_SK, notification_from_item
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+
+@dataclass(frozen=True)
+class InboxChange:
+    user_id: str
+    message: dict[str, Any]
+    # Set for a new notification only: that is the one change that also goes to phones.
+    created: Notification | None = None
+
+
+def _user_of(pk: str) -> str:
+    return pk.removeprefix("U#")
+
+
+def change_of(record: DynamoDBRecord) -> InboxChange | None:
+    keys = record.dynamodb.keys if record.dynamodb else {}
+    new = (record.dynamodb.new_image if record.dynamodb else None) or {}
+    old = (record.dynamodb.old_image if record.dynamodb else None) or {}
+    if not keys or not new:
+        return None
+    user_id, sort_key = _user_of(str(keys["pk"])), str(keys["sk"])
+    if sort_key == STATE_SK:
+        if new.get("w") == old.get("w"):
+            return None
+        read_at = datetime.fromtimestamp(int(new["w"]) / 1000, UTC)
+        stamp = read_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        return InboxChange(user_id, {"type": "notifications.read_all", "readAt": stamp})
+    if not sort_key.startswith("N#"):
+        return None
+    notification_id = sort_key[2:]
+    if not old and "g1pk" in new:
+        notification = notification_from_item(new, watermark=0)
+        message = {"type": "notification.created", "notification": notification.model_dump(mode="json", by_alias=True)}
+        return InboxChange(user_id, message, created=notification)
+    if "g1pk" in old and "gone" in new and "gone" not in old:
+        return InboxChange(user_id, {"type": "notification.deleted", "id": notification_id})
+    if str(old.get("g1pk", "")).endswith("#U") and str(new.get("g1pk", "")).endswith("#R"):
+        return InboxChange(user_id, {"type": "notification.read", "id": notification_id})
+    return None

@@ -1,0 +1,29 @@
+"""Domain errors. The HTTP API maps them to status codes in one place (inbox.http)."""
+
+
+class InboxError(Exception):
+    """Base of the errors a client can cause; never a server fault."""
+
+    code = "bad_request"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(InboxError):
+    code = "not_found"
+
+
+class BadCursor(InboxError):
+    code = "bad_cursor"
+
+
+class InvalidInput(InboxError):
+    code = "invalid_input"
+
+
+class PushUnavailable(InboxError):
+    """The platform asked for has no SNS platform application configured."""
+
+    code = "platform_unavailable"

@@ -1,0 +1,154 @@
+"""Domain models: the canonical event every producer maps to, and the shapes clients see.
+
+A notification has one shape wherever it is shown: the HTTP API, the WebSocket
+message and the data of a mobile push all serialise `Notification`.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic.alias_generators import to_camel
+
+# Previews are for a glance at the inbox, not the post itself; longer text is cut here so that
+# items stay small (capacity is billed by size) and every delivery channel fits its limits.
+EXCERPT_MAX_CHARS = 280
+
+UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
+UtcDatetime = Annotated[
+    datetime,
+    PlainSerializer(lambda value: value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")),
+]
+
+
+class NotificationType(StrEnum):
+    LIKE = "like"
+    FOLLOW = "follow"
+    REPLY = "reply"
+    REPOST = "repost"
+    MENTION = "mention"
+
+
+class ApiModel(BaseModel):
+    """Base for the shapes clients see: camelCase on the wire, snake_case in Python."""
+
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, frozen=True)
+
+
+class Actor(ApiModel):
+    id: UserId
+    username: str | None = Field(default=None, max_length=128)
+    avatar: str | None = Field(default=None, max_length=2048)
+
+
+class Resource(ApiModel):
+    type: Annotated[str, StringConstraints(to_lower=True, min_length=1, max_length=32)]
+    id: Annotated[str, StringConstraints(min_length=1, max_length=256)]
+    excerpt: str | None = None
+
+
+class Notification(ApiModel):
+    id: str
+    type: NotificationType
+    actor: Actor
+    resource: Resource
+    created_at: UtcDatetime
+    read: bool
+
+
+class NotificationPage(ApiModel):
+    items: list[Notification]
+    next_cursor: str | None
+
+
+class UnreadCount(ApiModel):
+    count: int
+    capped: bool
+
+
+class Channels(ApiModel):
+    websocket: bool = True
+    push: bool = True
+
+
+class Preferences(ApiModel):
+    muted_types: list[NotificationType] = Field(default_factory=list, max_length=len(NotificationType))
+    channels: Channels = Field(default_factory=Channels)
+
+    def normalised(self) -> Preferences:
+        return self.model_copy(update={"muted_types": sorted(set(self.muted_types))})
+
+
+Platform = Literal["apns", "apns_sandbox", "fcm"]
+
+
+class DeviceRegistration(ApiModel):
+    platform: Platform
+    token: Annotated[str, StringConstraints(strip_whitespace=True, min_length=8, max_length=4096)]
+
+
+class Device(ApiModel):
+    id: str
+    platform: Platform
+    enabled: bool
+    created_at: UtcDatetime
+
+
+class StoredDevice(BaseModel):
+    """A device as the fan-out needs it: the SNS endpoint is never shown to clients."""
+
+    device: Device
+    endpoint_arn: str
+
+
+class NotificationEvent(BaseModel):
+    """The canonical event: one recipient to notify of one action."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: NotificationType
+    recipient_id: UserId
+    actor: Actor
+    resource: Resource
+    occurred_at: datetime
+
+    @property
+    def notification_id(self) -> str:
+        """Deterministic id of the action, so that any redelivery lands on the same item."""
+        return action_id(self.type, self.actor.id, self.resource.type, self.resource.id, self.recipient_id)
+
+    @property
+    def is_self_action(self) -> bool:
+        return self.actor.id == self.recipient_id
+
+
+class Retraction(BaseModel):
+    """An undone action (an unlike): the notification it caused goes away if it is still there."""
+
+    model_config = ConfigDict(frozen=True)
+
+    type: NotificationType
+    recipient_id: UserId
+    actor_id: UserId
+    resource_type: str
+    resource_id: str
+
+    @property
+    def notification_id(self) -> str:
+        return action_id(self.type, self.actor_id, self.resource_type, self.resource_id, self.recipient_id)
+
+
+def action_id(kind: str, actor_id: str, resource_type: str, resource_id: str, recipient_id: str) -> str:
+    # 128 bits of SHA-256 in base32: collision-free in practice, URL-safe, fixed length (26 chars).
+    material = "\x1f".join((kind, actor_id, resource_type.lower(), resource_id, recipient_id)).encode()
+    digest = hashlib.sha256(material).digest()[:16]
+    return base64.b32encode(digest).decode().rstrip("=").lower()
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)

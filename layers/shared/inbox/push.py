@@ -1,0 +1,92 @@
+"""Mobile push through SNS platform endpoints: device registration and payloads."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+from typing import TYPE_CHECKING, Any
+
+from inbox.errors import PushUnavailable
+from inbox.models import Device, DeviceRegistration, Notification, utc_now
+
+if TYPE_CHECKING:
+    from mypy_boto3_sns import SNSClient
+
+    from inbox.repository import Repository
+    from inbox.settings import PushSettings
+
+# APNs and FCM both refuse payloads over 4 KB; the excerpt is shortened until the payload fits.
+PLATFORM_PAYLOAD_LIMIT = 4096
+
+TITLES = {
+    "like": "{who} liked your {what}",
+    "follow": "{who} followed you",
+    "reply": "{who} replied to your {what}",
+    "repost": "{who} reposted your {what}",
+    "mention": "{who} mentioned you",
+}
+
+
+def device_id(platform: str, token: str) -> str:
+    digest = hashlib.sha256(f"{platform}\x1f{token}".encode()).digest()[:10]
+    return base64.b32encode(digest).decode().lower()
+
+
+def title(notification: Notification) -> str:
+    who = notification.actor.username or notification.actor.id
+    return TITLES[notification.type.value].format(who=who, what=notification.resource.type)
+
+
+def _platform_payloads(notification: Notification) -> dict[str, str]:
+    data = notification.model_dump(mode="json", by_alias=True)
+    text = title(notification)
+    body = notification.resource.excerpt or ""
+    apns = json.dumps({"aps": {"alert": {"title": text, "body": body}, "sound": "default"}, "notification": data})
+    fcm = json.dumps({"notification": {"title": text, "body": body}, "data": {"notification": json.dumps(data)}})
+    return {"default": text, "APNS": apns, "APNS_SANDBOX": apns, "GCM": fcm}
+
+
+def push_message(notification: Notification) -> str:
+    """The SNS message (MessageStructure=json) for every platform, within each platform's limit."""
+    payloads = _platform_payloads(notification)
+    excerpt = notification.resource.excerpt or ""
+    while excerpt and max(len(value.encode()) for value in payloads.values()) > PLATFORM_PAYLOAD_LIMIT:
+        excerpt = excerpt[: max(0, len(excerpt) // 2 - 1)] + "…" if len(excerpt) > 1 else ""
+        shorter = notification.resource.model_copy(update={"excerpt": excerpt or None})
+        payloads = _platform_payloads(notification.model_copy(update={"resource": shorter}))
+    return json.dumps(payloads)
+
+
+class DeviceRegistry:
+    def __init__(self, repository: Repository, sns: SNSClient, settings: PushSettings) -> None:
+        self._repository = repository
+        self._sns = sns
+        self._settings = settings
+
+    def register(self, user_id: str, registration: DeviceRegistration) -> Device:
+        """Create the SNS platform endpoint for a token, or re-enable it if SNS knows it already."""
+        application_arn = self._settings.platform_application_arn(registration.platform)
+        if not application_arn:
+            raise PushUnavailable(f"push to {registration.platform} is not configured")
+        # CreatePlatformEndpoint is idempotent for the same token and attributes.
+        endpoint_arn = self._sns.create_platform_endpoint(
+            PlatformApplicationArn=application_arn, Token=registration.token, CustomUserData=user_id
+        )["EndpointArn"]
+        self._sns.set_endpoint_attributes(
+            EndpointArn=endpoint_arn, Attributes={"Enabled": "true", "Token": registration.token}
+        )
+        identifier = device_id(registration.platform, registration.token)
+        existing = self._repository.device(user_id, identifier)
+        created_at = existing.device.created_at if existing else utc_now()
+        device = Device(id=identifier, platform=registration.platform, enabled=True, created_at=created_at)
+        self._repository.put_device(user_id, device, endpoint_arn)
+        return device
+
+    def unregister(self, user_id: str, identifier: str) -> None:
+        endpoint_arn = self._repository.delete_device(user_id, identifier)
+        self._sns.delete_endpoint(EndpointArn=endpoint_arn)
+
+
+def publish_kwargs(endpoint_arn: str, notification: Notification) -> dict[str, Any]:
+    return {"TargetArn": endpoint_arn, "MessageStructure": "json", "Message": push_message(notification)}

@@ -1,0 +1,460 @@
+"""All DynamoDB access. One table, one index.
+
+Items of a user share the partition ``pk = U#<userId>``:
+
+==============  =================  ==========================================================
+sk              what               index (``inbox``) keys
+==============  =================  ==========================================================
+N#<id>          notification       g1pk = U#<userId>#U (unread) or U#<userId>#R (read),
+                                   g1sk = <storedAt ms, 13 digits>#<id>; removed when the
+                                   notification is deleted or retracted (a tombstone).
+STATE           read-all watermark g1pk = U#<userId>#U, g1sk = "~" (sorts after every
+                                   notification, so the first page's query returns it first)
+PREFS           preferences        -
+C#<connId>      WebSocket conn.    -
+D#<deviceId>    push device        -
+==============  =================  ==========================================================
+
+Why this shape (the budgets are in the README):
+
+* The notification's key is derived from the action, so a conditional put is the whole of
+  deduplication: a redelivered event costs one failed write, and an unlike finds its like
+  without a lookup. A delete or retraction leaves a tombstone so that a late redelivery
+  cannot bring the notification back.
+* Newest-first listing reads the index, whose partition says read or unread: the unread
+  listing and the unread count read only unread items, and the full listing merges both
+  partitions in two requests.
+* "Mark all read" writes one watermark instead of touching every item; an item is read when
+  it is in the read partition or was stored at or before the watermark.
+
+Notification attributes are short because capacity is billed by size: t type, a/an/av
+actor id/username/avatar, rt/ri/x resource type/id/excerpt, c createdAt (ms), s storedAt
+(ms), r readAt (ms), gone (deleted|retracted), ttl (epoch seconds).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from inbox.cursor import Cursor
+from inbox.errors import NotFound
+from inbox.models import (
+    Actor,
+    Channels,
+    Device,
+    Notification,
+    NotificationEvent,
+    NotificationPage,
+    NotificationType,
+    Preferences,
+    Resource,
+    Retraction,
+    StoredDevice,
+    UnreadCount,
+)
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+INDEX_NAME = "inbox"
+STATE_SK = "STATE"
+PREFS_SK = "PREFS"
+STATE_POSITION = "~"
+# The highest possible g1sk of a notification: 13 nines, then a character above any id.
+TOP_POSITION = "9999999999999~"
+# The unread count is exact up to this many; beyond it the answer is "at least".
+UNREAD_COUNT_CAP = 100
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+
+
+def user_pk(user_id: str) -> str:
+    return f"U#{user_id}"
+
+
+def notification_sk(notification_id: str) -> str:
+    return f"N#{notification_id}"
+
+
+def unread_partition(user_id: str) -> str:
+    return f"U#{user_id}#U"
+
+
+def read_partition(user_id: str) -> str:
+    return f"U#{user_id}#R"
+
+
+def position(stored_at_ms: int, notification_id: str) -> str:
+    return f"{stored_at_ms:013d}#{notification_id}"
+
+
+def now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def _ms_to_datetime(value: Any) -> datetime:
+    return datetime.fromtimestamp(int(value) / 1000, UTC)
+
+
+@dataclass
+class CapacityMeter:
+    """Capacity and requests as DynamoDB reports them (ReturnConsumedCapacity=INDEXES)."""
+
+    read_units: float = 0.0
+    write_units: float = 0.0
+    requests: int = 0
+    by_index: dict[str, float] = field(default_factory=dict)
+
+    def record(self, consumed: Mapping[str, Any] | None) -> None:
+        self.requests += 1
+        if not consumed:
+            return
+        self.read_units += float(consumed.get("ReadCapacityUnits", 0) or 0)
+        self.write_units += float(consumed.get("WriteCapacityUnits", 0) or 0)
+        for name, units in (consumed.get("GlobalSecondaryIndexes") or {}).items():
+            total = float(units.get("CapacityUnits", 0) or 0)
+            self.by_index[name] = self.by_index.get(name, 0.0) + total
+
+    def reset(self) -> None:
+        self.read_units = self.write_units = 0.0
+        self.requests = 0
+        self.by_index.clear()
+
+
+def notification_from_item(item: Mapping[str, Any], watermark: int) -> Notification:
+    read = str(item.get("g1pk", "")).endswith("#R") or int(item["s"]) <= watermark
+    return Notification(
+        id=str(item["sk"])[2:],
+        type=NotificationType(item["t"]),
+        actor=Actor(id=item["a"], username=item.get("an"), avatar=item.get("av")),
+        resource=Resource(type=item["rt"], id=item["ri"], excerpt=item.get("x")),
+        created_at=_ms_to_datetime(item["c"]),
+        read=read,
+    )
+
+
+def _stored_device(item: Mapping[str, Any]) -> StoredDevice:
+    device = Device(
+        id=str(item["sk"])[2:],
+        platform=item["platform"],
+        enabled=bool(item["enabled"]),
+        created_at=_ms_to_datetime(item["c"]),
+    )
+    return StoredDevice(device=device, endpoint_arn=str(item["arn"]))
+
+
+class Repository:
+    def __init__(self, table: Table, *, notification_ttl_seconds: int, connection_ttl_seconds: int) -> None:
+        self._table = table
+        self._notification_ttl = notification_ttl_seconds
+        self._connection_ttl = connection_ttl_seconds
+        self.meter = CapacityMeter()
+
+    # -- plumbing -------------------------------------------------------------------------
+
+    def _call(self, operation: str, **kwargs: Any) -> Any:
+        method = getattr(self._table, operation)
+        try:
+            response = method(ReturnConsumedCapacity="INDEXES", **kwargs)
+        except ClientError as error:
+            self.meter.record(error.response.get("ConsumedCapacity"))  # type: ignore[arg-type]
+            raise
+        self.meter.record(response.get("ConsumedCapacity"))
+        return response
+
+    def _conditional(self, operation: str, **kwargs: Any) -> Mapping[str, Any] | None:
+        """Run a conditional write; None when the condition held, else the item as it was."""
+        try:
+            self._call(operation, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != CONDITIONAL_CHECK_FAILED:
+                raise
+            return error.response.get("Item") or {}  # type: ignore[return-value]
+        return None
+
+    def _query(self, **kwargs: Any) -> Any:
+        return self._call("query", **kwargs)
+
+    @staticmethod
+    def _live() -> Any:
+        # DynamoDB deletes expired items within days, not at once: reads hide them meanwhile.
+        return Attr("ttl").not_exists() | Attr("ttl").gt(int(time.time()))
+
+    # -- ingest ---------------------------------------------------------------------------
+
+    def store(self, event: NotificationEvent, *, stored_at_ms: int | None = None) -> bool:
+        """Store the notification for an event; False when this action was stored before."""
+        stored_at = stored_at_ms if stored_at_ms is not None else now_ms()
+        notification_id = event.notification_id
+        item: dict[str, Any] = {
+            "pk": user_pk(event.recipient_id),
+            "sk": notification_sk(notification_id),
+            "g1pk": unread_partition(event.recipient_id),
+            "g1sk": position(stored_at, notification_id),
+            "t": event.type.value,
+            "a": event.actor.id,
+            "rt": event.resource.type,
+            "ri": event.resource.id,
+            "c": int(event.occurred_at.timestamp() * 1000),
+            "s": stored_at,
+            "ttl": stored_at // 1000 + self._notification_ttl,
+        }
+        optional = {"an": event.actor.username, "av": event.actor.avatar, "x": event.resource.excerpt}
+        item.update({name: value for name, value in optional.items() if value})
+        try:
+            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
+        return True
+
+    def retract(self, retraction: Retraction) -> bool:
+        """Withdraw the notification an undone action caused; False when there is none."""
+        old = self._conditional(
+            "update_item",
+            Key={"pk": user_pk(retraction.recipient_id), "sk": notification_sk(retraction.notification_id)},
+            UpdateExpression="SET gone = :gone REMOVE g1pk, g1sk",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone)",
+            ExpressionAttributeValues={":gone": "retracted"},
+        )
+        return old is None
+
+    # -- inbox ----------------------------------------------------------------------------
+
+    def _watermark(self, user_id: str) -> int:
+        response = self._call("get_item", Key={"pk": user_pk(user_id), "sk": STATE_SK}, ProjectionExpression="w")
+        return int(response.get("Item", {}).get("w", 0))
+
+    def list_notifications(
+        self, user_id: str, *, limit: int, cursor: str | None = None, unread_only: bool = False
+    ) -> NotificationPage:
+        after = Cursor.decode(cursor, user_id=user_id, unread_only=unread_only) if cursor else None
+        if unread_only:
+            return self._list_unread(user_id, limit, after)
+        return self._list_all(user_id, limit, after)
+
+    def _list_all(self, user_id: str, limit: int, after: Cursor | None) -> NotificationPage:
+        upper = after.position if after else STATE_POSITION
+        # The first page's unread query also returns the STATE item (it sorts last), which
+        # saves a request for the watermark; later pages take it from the cursor.
+        unread = self._query(
+            IndexName=INDEX_NAME,
+            KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id)) & Key("g1sk").lte(upper),
+            FilterExpression=self._live(),
+            ScanIndexForward=False,
+            Limit=limit + 1,
+        )
+        read = self._query(
+            IndexName=INDEX_NAME,
+            KeyConditionExpression=Key("g1pk").eq(read_partition(user_id)) & Key("g1sk").lt(upper),
+            FilterExpression=self._live(),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        watermark = after.watermark if after else 0
+        candidates = []
+        for item in unread["Items"]:
+            if item["sk"] == STATE_SK:
+                watermark = int(item.get("w", 0))
+            elif item["g1sk"] != upper:
+                candidates.append(item)
+        candidates.extend(read["Items"])
+        candidates.sort(key=lambda item: str(item["g1sk"]), reverse=True)
+        page = candidates[:limit]
+        more = len(candidates) > limit or "LastEvaluatedKey" in unread or "LastEvaluatedKey" in read
+        return self._page(user_id, page, watermark, more=more, unread_only=False)
+
+    def _list_unread(self, user_id: str, limit: int, after: Cursor | None) -> NotificationPage:
+        watermark = after.watermark if after else self._watermark(user_id)
+        upper = after.position if after else TOP_POSITION
+        response = self._query(
+            IndexName=INDEX_NAME,
+            KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id))
+            & Key("g1sk").between(f"{watermark + 1:013d}", upper),
+            FilterExpression=self._live(),
+            ScanIndexForward=False,
+            Limit=limit + 1,
+        )
+        items = [item for item in response["Items"] if item["g1sk"] != upper]
+        page = items[:limit]
+        more = len(items) > limit or "LastEvaluatedKey" in response
+        return self._page(user_id, page, watermark, more=more, unread_only=True)
+
+    @staticmethod
+    def _page(
+        user_id: str, items: list[dict[str, Any]], watermark: int, *, more: bool, unread_only: bool
+    ) -> NotificationPage:
+        next_cursor = None
+        if more and items:
+            last = Cursor(user_id=user_id, unread_only=unread_only, position=items[-1]["g1sk"], watermark=watermark)
+            next_cursor = last.encode()
+        return NotificationPage(
+            items=[notification_from_item(item, watermark) for item in items], next_cursor=next_cursor
+        )
+
+    def unread_count(self, user_id: str) -> UnreadCount:
+        watermark = self._watermark(user_id)
+        response = self._query(
+            IndexName=INDEX_NAME,
+            KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id))
+            & Key("g1sk").between(f"{watermark + 1:013d}", TOP_POSITION),
+            FilterExpression=self._live(),
+            Select="COUNT",
+            Limit=UNREAD_COUNT_CAP,
+        )
+        count = int(response["Count"])
+        return UnreadCount(count=count, capped="LastEvaluatedKey" in response)
+
+    def _not_found_unless_live(self, old: Mapping[str, Any], notification_id: str) -> None:
+        expired = "ttl" in old and int(old["ttl"]) <= int(time.time())
+        if not old or "gone" in old or expired:
+            raise NotFound(f"notification {notification_id} not found")
+
+    def mark_read(self, user_id: str, notification_id: str) -> None:
+        old = self._conditional(
+            "update_item",
+            Key={"pk": user_pk(user_id), "sk": notification_sk(notification_id)},
+            UpdateExpression="SET g1pk = :read, r = :now",
+            ConditionExpression="g1pk = :unread AND (attribute_not_exists(#ttl) OR #ttl > :now_s)",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={
+                ":read": read_partition(user_id),
+                ":unread": unread_partition(user_id),
+                ":now": now_ms(),
+                ":now_s": int(time.time()),
+            },
+        )
+        if old is not None:
+            self._not_found_unless_live(old, notification_id)  # otherwise it was read already
+
+    def mark_all_read(self, user_id: str) -> None:
+        self._call(
+            "update_item",
+            Key={"pk": user_pk(user_id), "sk": STATE_SK},
+            UpdateExpression="SET w = :now, g1pk = :partition, g1sk = :position",
+            ExpressionAttributeValues={
+                ":now": now_ms(),
+                ":partition": unread_partition(user_id),
+                ":position": STATE_POSITION,
+            },
+        )
+
+    def delete(self, user_id: str, notification_id: str) -> None:
+        old = self._conditional(
+            "update_item",
+            Key={"pk": user_pk(user_id), "sk": notification_sk(notification_id)},
+            UpdateExpression="SET gone = :gone REMOVE g1pk, g1sk",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone) AND #ttl > :now_s",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={":gone": "deleted", ":now_s": int(time.time())},
+        )
+        if old is not None:
+            self._not_found_unless_live(old, notification_id)
+
+    # -- preferences ----------------------------------------------------------------------
+
+    def preferences(self, user_id: str) -> Preferences:
+        response = self._call("get_item", Key={"pk": user_pk(user_id), "sk": PREFS_SK})
+        item = response.get("Item")
+        if not item:
+            return Preferences()
+        return Preferences(
+            muted_types=[NotificationType(kind) for kind in item.get("muted", [])],
+            channels=Channels(websocket=bool(item.get("ws", True)), push=bool(item.get("push", True))),
+        )
+
+    def put_preferences(self, user_id: str, preferences: Preferences) -> Preferences:
+        normalised = preferences.normalised()
+        self._call(
+            "put_item",
+            Item={
+                "pk": user_pk(user_id),
+                "sk": PREFS_SK,
+                "muted": [kind.value for kind in normalised.muted_types],
+                "ws": normalised.channels.websocket,
+                "push": normalised.channels.push,
+            },
+        )
+        return normalised
+
+    # -- WebSocket connections ------------------------------------------------------------
+
+    def add_connection(self, user_id: str, connection_id: str) -> None:
+        self._call(
+            "put_item",
+            Item={
+                "pk": user_pk(user_id),
+                "sk": f"C#{connection_id}",
+                "at": now_ms(),
+                "ttl": int(time.time()) + self._connection_ttl,
+            },
+        )
+
+    def remove_connection(self, user_id: str, connection_id: str) -> None:
+        self._call("delete_item", Key={"pk": user_pk(user_id), "sk": f"C#{connection_id}"})
+
+    def connections(self, user_id: str) -> list[str]:
+        return [str(item["sk"])[2:] for item in self._prefix(user_id, "C#", live_only=True)]
+
+    # -- devices --------------------------------------------------------------------------
+
+    def put_device(self, user_id: str, device: Device, endpoint_arn: str) -> None:
+        self._call(
+            "put_item",
+            Item={
+                "pk": user_pk(user_id),
+                "sk": f"D#{device.id}",
+                "platform": device.platform,
+                "enabled": device.enabled,
+                "arn": endpoint_arn,
+                "c": int(device.created_at.timestamp() * 1000),
+            },
+        )
+
+    def stored_devices(self, user_id: str) -> list[StoredDevice]:
+        return [_stored_device(item) for item in self._prefix(user_id, "D#", live_only=False)]
+
+    def device(self, user_id: str, device_id: str) -> StoredDevice | None:
+        item = self._call("get_item", Key={"pk": user_pk(user_id), "sk": f"D#{device_id}"}).get("Item")
+        return _stored_device(item) if item else None
+
+    def delete_device(self, user_id: str, device_id: str) -> str:
+        """Forget a device and return its endpoint ARN, so that the caller can delete it too."""
+        response = self._call(
+            "delete_item", Key={"pk": user_pk(user_id), "sk": f"D#{device_id}"}, ReturnValues="ALL_OLD"
+        )
+        old = response.get("Attributes")
+        if not old:
+            raise NotFound(f"device {device_id} not found")
+        return str(old["arn"])
+
+    def disable_device(self, user_id: str, device_id: str) -> None:
+        self._conditional(
+            "update_item",
+            Key={"pk": user_pk(user_id), "sk": f"D#{device_id}"},
+            UpdateExpression="SET enabled = :false",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":false": False},
+        )
+
+    def _prefix(self, user_id: str, prefix: str, *, live_only: bool) -> Iterator[dict[str, Any]]:
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(user_pk(user_id)) & Key("sk").begins_with(prefix),
+        }
+        if live_only:
+            kwargs["FilterExpression"] = self._live()
+        while True:
+            response = self._query(**kwargs)
+            yield from response["Items"]
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+

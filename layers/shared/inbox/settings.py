@@ -1,0 +1,84 @@
+"""Configuration from environment variables, validated once per cold start.
+
+Each function reads only the settings it needs, so a missing variable fails the
+function that depends on it at import time, with pydantic's clear message,
+instead of failing a request later. Endpoints are not settings: boto3 reads
+AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> itself.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, HttpUrl
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DAY_SECONDS = 86_400
+
+
+class TableSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
+    notification_ttl_days: int = Field(default=90, ge=1, le=3650, validation_alias="NOTIFICATION_TTL_DAYS")
+    # API Gateway closes a WebSocket connection after 2 hours; the record outlives it a little
+    # so that a connection is never forgotten while it can still receive messages.
+    connection_ttl_seconds: int = Field(default=7_800, ge=7_200, validation_alias="CONNECTION_TTL_SECONDS")
+
+    @property
+    def notification_ttl_seconds(self) -> int:
+        return self.notification_ttl_days * DAY_SECONDS
+
+
+class PushSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    apns_platform_application_arn: str = Field(default="", validation_alias="APNS_PLATFORM_APPLICATION_ARN")
+    apns_sandbox_platform_application_arn: str = Field(
+        default="", validation_alias="APNS_SANDBOX_PLATFORM_APPLICATION_ARN"
+    )
+    fcm_platform_application_arn: str = Field(default="", validation_alias="FCM_PLATFORM_APPLICATION_ARN")
+
+    def platform_application_arn(self, platform: str) -> str:
+        return {
+            "apns": self.apns_platform_application_arn,
+            "apns_sandbox": self.apns_sandbox_platform_application_arn,
+            "fcm": self.fcm_platform_application_arn,
+        }.get(platform, "")
+
+
+class FanoutSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    websocket_callback_url: HttpUrl = Field(validation_alias="WEBSOCKET_CALLBACK_URL")
+    # Posts to the Management API run on a bounded pool: one slow connection must not
+    # hold up the others, and a burst must not open hundreds of sockets.
+    delivery_concurrency: int = Field(default=16, ge=1, le=128, validation_alias="DELIVERY_CONCURRENCY")
+
+
+class AuthSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    jwt_issuer: str = Field(min_length=1, validation_alias="JWT_ISSUER")
+    jwt_audience: str = Field(min_length=1, validation_alias="JWT_AUDIENCE")
+    jwks_url: HttpUrl = Field(validation_alias="JWKS_URL")
+
+
+@lru_cache(maxsize=1)
+def table_settings() -> TableSettings:
+    return TableSettings()  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def push_settings() -> PushSettings:
+    return PushSettings()
+
+
+@lru_cache(maxsize=1)
+def fanout_settings() -> FanoutSettings:
+    return FanoutSettings()  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def auth_settings() -> AuthSettings:
+    return AuthSettings()  # type: ignore[call-arg]
