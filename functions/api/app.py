@@ -37,7 +37,7 @@ def current_user() -> str:
 
 
 def no_content() -> Response[Any]:
-    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body=None)
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
 
 
 @app.get("/openapi.json", include_in_schema=False)

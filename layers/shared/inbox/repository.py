@@ -102,24 +102,29 @@ def _ms_to_datetime(value: Any) -> datetime:
     return datetime.fromtimestamp(int(value) / 1000, UTC)
 
 
+READ_OPERATIONS = frozenset({"get_item", "query"})
+
+
 @dataclass
 class CapacityMeter:
-    """Capacity and requests as DynamoDB reports them (ReturnConsumedCapacity=INDEXES)."""
+    """Capacity units and requests as DynamoDB reports them (ReturnConsumedCapacity=INDEXES)."""
 
     read_units: float = 0.0
     write_units: float = 0.0
     requests: int = 0
     by_index: dict[str, float] = field(default_factory=dict)
 
-    def record(self, consumed: Mapping[str, Any] | None) -> None:
+    def record(self, operation: str, consumed: Mapping[str, Any] | None) -> None:
         self.requests += 1
         if not consumed:
             return
-        self.read_units += float(consumed.get("ReadCapacityUnits", 0) or 0)
-        self.write_units += float(consumed.get("WriteCapacityUnits", 0) or 0)
-        for name, units in (consumed.get("GlobalSecondaryIndexes") or {}).items():
-            total = float(units.get("CapacityUnits", 0) or 0)
-            self.by_index[name] = self.by_index.get(name, 0.0) + total
+        units = float(consumed.get("CapacityUnits", 0) or 0)
+        if operation in READ_OPERATIONS:
+            self.read_units += units
+        else:
+            self.write_units += units
+        for name, index_units in (consumed.get("GlobalSecondaryIndexes") or {}).items():
+            self.by_index[name] = self.by_index.get(name, 0.0) + float(index_units.get("CapacityUnits", 0) or 0)
 
     def reset(self) -> None:
         self.read_units = self.write_units = 0.0
@@ -163,9 +168,9 @@ class Repository:
         try:
             response = method(ReturnConsumedCapacity="INDEXES", **kwargs)
         except ClientError as error:
-            self.meter.record(error.response.get("ConsumedCapacity"))  # type: ignore[arg-type]
+            self.meter.record(operation, error.response.get("ConsumedCapacity"))  # type: ignore[arg-type]
             raise
-        self.meter.record(response.get("ConsumedCapacity"))
+        self.meter.record(operation, response.get("ConsumedCapacity"))
         return response
 
     def _conditional(self, operation: str, **kwargs: Any) -> Mapping[str, Any] | None:

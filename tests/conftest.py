@@ -1,0 +1,168 @@
+"""Shared fixtures: the local parts a user of this app would meet, started once per session.
+
+DynamoDB Local (Amazon's own) with the table created from template.yaml, SNS in moto's
+server mode, and a loopback Management API / JWKS server. Handlers read their settings at
+import, so function modules are imported only after the environment below is set.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from inbox_dev.dynamodb_local import dynamodb_local
+from inbox_dev.management_api import ManagementApiStub
+from inbox_dev.template import PROJECT_ROOT, table_definition
+from inbox_dev.tokens import TokenIssuer
+
+EVENTS_DIR = PROJECT_ROOT / "events"
+TABLE_NAME = "inbox-tests"
+ISSUER = "https://issuer.inbox.test"
+AUDIENCE = "inbox-app"
+
+# Settings every function reads; credentials are dummies for the local servers.
+os.environ.update(
+    {
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "NotificationInboxTests",
+        "POWERTOOLS_SERVICE_NAME": "notification-inbox",
+        "TABLE_NAME": TABLE_NAME,
+        "JWT_ISSUER": ISSUER,
+        "JWT_AUDIENCE": AUDIENCE,
+    }
+)
+
+
+@pytest.fixture(scope="session")
+def issuer() -> TokenIssuer:
+    return TokenIssuer(issuer=ISSUER, audience=AUDIENCE)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_endpoint() -> Iterator[str]:
+    with dynamodb_local() as endpoint:
+        os.environ["AWS_ENDPOINT_URL_DYNAMODB"] = endpoint
+        yield endpoint
+
+
+@pytest.fixture(scope="session")
+def table(dynamodb_endpoint: str) -> Iterator[Any]:
+    """The notifications table, created from template.yaml's own definition."""
+    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint)
+    definition, ttl_attribute = table_definition()
+    client.create_table(TableName=TABLE_NAME, **definition)
+    client.get_waiter("table_exists").wait(TableName=TABLE_NAME)
+    if ttl_attribute:
+        client.update_time_to_live(
+            TableName=TABLE_NAME, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
+        )
+    yield boto3.resource("dynamodb", endpoint_url=dynamodb_endpoint).Table(TABLE_NAME)
+    client.delete_table(TableName=TABLE_NAME)
+
+
+@pytest.fixture(scope="session")
+def sns_endpoint() -> Iterator[str]:
+    from moto.server import ThreadedMotoServer
+
+    from inbox_dev.dynamodb_local import free_port
+
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    endpoint = f"http://127.0.0.1:{port}"
+    os.environ["AWS_ENDPOINT_URL_SNS"] = endpoint
+    sns = boto3.client("sns", endpoint_url=endpoint)
+    for variable, platform in (
+        ("APNS_PLATFORM_APPLICATION_ARN", "APNS"),
+        ("APNS_SANDBOX_PLATFORM_APPLICATION_ARN", "APNS_SANDBOX"),
+        ("FCM_PLATFORM_APPLICATION_ARN", "GCM"),
+    ):
+        arn = sns.create_platform_application(Name=f"inbox-{platform.lower()}", Platform=platform, Attributes={})[
+            "PlatformApplicationArn"
+        ]
+        os.environ[variable] = arn
+    yield endpoint
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def management_api(issuer: TokenIssuer) -> Iterator[ManagementApiStub]:
+    with ManagementApiStub(jwks=issuer.jwks()).running() as stub:
+        os.environ["WEBSOCKET_CALLBACK_URL"] = stub.url
+        os.environ["JWKS_URL"] = f"{stub.url}/.well-known/jwks.json"
+        yield stub
+
+
+@pytest.fixture(scope="session")
+def local_aws(table: Any, sns_endpoint: str, management_api: ManagementApiStub) -> Any:
+    """Every local part up and the environment set: handlers can now be imported."""
+    return table
+
+
+@pytest.fixture
+def stub(management_api: ManagementApiStub) -> Iterator[ManagementApiStub]:
+    management_api.reset()
+    yield management_api
+    management_api.reset()
+
+
+@pytest.fixture
+def function(local_aws: Any) -> Any:
+    """Import a function's handler module (functions/<name>/app.py) once the local parts run."""
+
+    def load(name: str) -> ModuleType:
+        return importlib.import_module(f"functions.{name}.app")
+
+    return load
+
+
+@pytest.fixture
+def repository(local_aws: Any) -> Any:
+    from inbox import wiring
+
+    repo = wiring.repository()
+    repo.meter.reset()
+    return repo
+
+
+@pytest.fixture
+def user() -> str:
+    """A user of its own for each test: tests never see each other's items."""
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def other_user() -> str:
+    return f"user-{uuid.uuid4().hex[:12]}"
+
+
+def load_event(name: str) -> dict[str, Any]:
+    return json.loads(Path(EVENTS_DIR, name).read_text())
+
+
+class LambdaContext:
+    function_name = "test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 30_000
+
+
+@pytest.fixture
+def context() -> LambdaContext:
+    return LambdaContext()
