@@ -1,0 +1,70 @@
+"""Builders for Lambda events shaped like AWS's, for the tests' own users and records."""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+from typing import Any
+
+from tests.conftest import load_event
+
+
+def kafka_event(*records: tuple[str, bytes], first_offset: int = 0) -> dict[str, Any]:
+    """An MSK event with the given (topic, raw value) records on partition 0."""
+    event = load_event("ingest-msk.json")
+    event["records"] = {}
+    for offset, (topic, raw) in enumerate(records, start=first_offset):
+        event["records"].setdefault(f"{topic}-0", []).append(
+            {
+                "topic": topic,
+                "partition": 0,
+                "offset": offset,
+                "timestamp": 1_795_000_000_000 + offset,
+                "timestampType": "CREATE_TIME",
+                "key": None,
+                "value": base64.b64encode(raw).decode(),
+                "headers": [],
+            }
+        )
+    return event
+
+
+def like(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
+    value = {"actorId": actor, "actorUsername": actor.title(), "postId": post, "postText": "a post", "postAuthorId": recipient}
+    return "message-liked", json.dumps(value).encode()
+
+
+def unlike(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
+    value = {"owner": recipient, "trigger_user": actor, "action": 5, "resource_type": "POST", "resource_id": post}
+    return "notifications.post.unlike", json.dumps(value).encode()
+
+
+def exobook_like(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
+    value = {"owner": recipient, "trigger_user": actor, "action": 1, "resource_type": "POST", "resource_id": post}
+    return "notifications.post.like", json.dumps(value).encode()
+
+
+def http_event(
+    method: str,
+    path: str,
+    user: str | None,
+    *,
+    query: dict[str, str] | None = None,
+    body: Any = None,
+) -> dict[str, Any]:
+    """An HTTP API (payload v2) event as API Gateway sends it after the JWT authorizer."""
+    event = load_event("api-list-notifications.json")
+    event = copy.deepcopy(event)
+    event["rawPath"] = path
+    event["routeKey"] = f"{method} {path}"
+    event["requestContext"]["http"].update({"method": method, "path": path})
+    event["queryStringParameters"] = query or None
+    event["rawQueryString"] = "&".join(f"{k}={v}" for k, v in (query or {}).items())
+    if user is None:
+        del event["requestContext"]["authorizer"]
+    else:
+        event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user
+    if body is not None:
+        event["body"] = body if isinstance(body, str) else json.dumps(body)
+    return event

@@ -1,0 +1,104 @@
+"""Kafka ingest against DynamoDB Local: one notification per action, bad records reported, rest stored."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from inbox.models import Preferences
+from tests.conftest import load_event
+from tests.integration.helpers import exobook_like, kafka_event, like, unlike
+
+
+def inbox_of(repository: Any, user: str) -> list[tuple[str, str]]:
+    page = repository.list_notifications(user, limit=100)
+    return [(item.type.value, item.actor.id) for item in page.items]
+
+
+def test_the_sample_event_of_every_topic_is_stored(function: Any, context: Any, repository: Any) -> None:
+    # Given the MSK sample event with one record per supported topic, all about alice
+    ingest = function("ingest")
+
+    # When the ingest function handles it
+    response = ingest.lambda_handler(load_event("ingest-msk.json"), context)
+
+    # Then nothing failed; alice has every kind (the reply stands for her mention), dave's post like was retracted
+    assert response == {"batchItemFailures": []}
+    kinds = {kind for kind, _ in inbox_of(repository, "alice")}
+    assert kinds == {"like", "follow", "repost", "reply"}
+    daves = [item for item in repository.list_notifications("alice", limit=100).items if item.actor.id == "dave"]
+    assert [(item.type.value, item.resource.id) for item in daves] == [("like", "comment-77")]
+    assert inbox_of(repository, "carol") == [("mention", "bob")]
+
+
+def test_a_batch_delivered_three_times_stores_one_notification_per_action(
+    function: Any, context: Any, repository: Any, user: str
+) -> None:
+    # Given a batch of likes from three actors
+    event = kafka_event(like("ann", user), like("ben", user), exobook_like("cat", user))
+
+    # When Kafka delivers it three times
+    for _ in range(3):
+        assert function("ingest").lambda_handler(event, context) == {"batchItemFailures": []}
+
+    # Then there is one notification per action and the unread count agrees
+    assert sorted(inbox_of(repository, user)) == [("like", "ann"), ("like", "ben"), ("like", "cat")]
+    assert repository.unread_count(user).count == 3
+
+
+def test_bad_records_are_reported_and_the_rest_of_the_batch_is_stored(
+    function: Any, context: Any, repository: Any, user: str
+) -> None:
+    # Given a batch where records 1, 2 and 4 are bad in different ways
+    event = kafka_event(
+        like("ann", user),
+        ("message-liked", b"not json"),
+        ("unknown-topic", b"{}"),
+        like("ben", user),
+        ("message-liked", json.dumps({"actorId": "x", "postId": "p"}).encode()),
+    )
+    truncated = event["records"]["message-liked-0"][-1]
+    truncated["value"] = base64.b64encode(b'{"actorId": "zed"}').decode()[:-3]
+
+    # When the ingest function handles it
+    response = function("ingest").lambda_handler(event, context)
+
+    # Then exactly the bad records are reported, by partition and offset, and the good ones are stored
+    failures = sorted((f["itemIdentifier"]["partition"], f["itemIdentifier"]["offset"]) for f in response["batchItemFailures"])
+    assert failures == [("message-liked-0", 1), ("message-liked-0", 4), ("unknown-topic-0", 2)]
+    assert sorted(inbox_of(repository, user)) == [("like", "ann"), ("like", "ben")]
+
+
+def test_nobody_is_notified_of_their_own_action(function: Any, context: Any, repository: Any, user: str) -> None:
+    function("ingest").lambda_handler(kafka_event(like(user, user)), context)
+    assert inbox_of(repository, user) == []
+
+
+def test_muted_types_are_not_stored(function: Any, context: Any, repository: Any, user: str) -> None:
+    # Given a user who muted likes
+    repository.put_preferences(user, Preferences(muted_types=["like"]))
+
+    # When a like and a follow arrive
+    follow = ("user-followed", json.dumps({"actorId": "ann", "followedUserId": user}).encode())
+    function("ingest").lambda_handler(kafka_event(like("ann", user), follow), context)
+
+    # Then only the follow is stored
+    assert inbox_of(repository, user) == [("follow", "ann")]
+
+
+def test_an_unlike_retracts_the_like_and_a_new_like_does_not_notify_again(
+    function: Any, context: Any, repository: Any, user: str
+) -> None:
+    ingest = function("ingest")
+    ingest.lambda_handler(kafka_event(exobook_like("ann", user), like("ben", user)), context)
+
+    # When ann unlikes, then likes again
+    ingest.lambda_handler(kafka_event(unlike("ann", user), first_offset=10), context)
+    after_unlike = inbox_of(repository, user)
+    ingest.lambda_handler(kafka_event(exobook_like("ann", user), first_offset=20), context)
+
+    # Then ann's like is gone and stays gone; ben's remains
+    assert after_unlike == [("like", "ben")]
+    assert inbox_of(repository, user) == [("like", "ben")]
+    assert repository.unread_count(user).count == 1
