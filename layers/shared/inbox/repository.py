@@ -41,6 +41,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.conditions import Attr, Key
+from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
 from inbox.cursor import Cursor
@@ -72,6 +73,7 @@ TOP_POSITION = "9999999999999~"
 # The unread count is exact up to this many; beyond it the answer is "at least".
 UNREAD_COUNT_CAP = 100
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+_DESERIALIZER = TypeDeserializer()
 
 
 def user_pk(user_id: str) -> str:
@@ -180,7 +182,9 @@ class Repository:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != CONDITIONAL_CHECK_FAILED:
                 raise
-            return error.response.get("Item") or {}  # type: ignore[return-value]
+            # The resource API leaves the error's item in DynamoDB JSON.
+            raw = error.response.get("Item") or {}  # type: ignore[attr-defined]
+            return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
         return None
 
     def _query(self, **kwargs: Any) -> Any:
