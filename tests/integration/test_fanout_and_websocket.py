@@ -1,0 +1,139 @@
+"""Stream fan-out to the Management API stub and moto SNS; the WebSocket authorizer, connect and disconnect."""
+
+from __future__ import annotations
+
+import copy
+import json
+import time
+from typing import Any
+
+import boto3
+import pytest
+
+from inbox.models import DeviceRegistration
+from tests.conftest import load_event
+
+
+def stream_event_for(user: str) -> dict[str, Any]:
+    """The sample stream event (created, read, deleted, read-all) retargeted at the given user."""
+    text = json.dumps(load_event("fanout-stream.json")).replace('"U#alice', f'"U#{user}')
+    return json.loads(text)
+
+
+def connect(function: Any, context: Any, user: str, connection_id: str) -> None:
+    event = copy.deepcopy(load_event("ws-connect.json"))
+    event["requestContext"]["connectionId"] = connection_id
+    event["requestContext"]["authorizer"] = {"principalId": user}
+    assert function("ws_connect").lambda_handler(event, context) == {"statusCode": 200}
+
+
+def test_each_change_reaches_every_live_connection_and_gone_ones_are_forgotten(
+    function: Any, context: Any, stub: Any, repository: Any, user: str
+) -> None:
+    # Given three connections of the user, one of which API Gateway reports gone
+    for connection_id in ("tab-1", "tab-2", "phone-web"):
+        connect(function, context, user, connection_id)
+    stub.gone.add("tab-2")
+
+    # When the stream brings a created, a read, a deleted and a read-all change
+    response = function("fanout").lambda_handler(stream_event_for(user), context)
+
+    # Then the live connections got all four messages in order, and the gone one is forgotten
+    assert response == {"batchItemFailures": []}
+    for connection_id in ("tab-1", "phone-web"):
+        kinds = [message["type"] for message in stub.messages[connection_id]]
+        assert kinds == ["notification.created", "notification.read", "notification.deleted", "notifications.read_all"]
+    created = stub.messages["tab-1"][0]["notification"]
+    assert set(created) == {"id", "type", "actor", "resource", "createdAt", "read"}
+    assert sorted(repository.connections(user)) == ["phone-web", "tab-1"]
+
+
+def test_a_failing_connection_fails_its_record_but_not_the_others(
+    function: Any, context: Any, stub: Any, user: str
+) -> None:
+    connect(function, context, user, "ok-tab")
+    connect(function, context, user, "broken-tab")
+    stub.failing.add("broken-tab")
+
+    response = function("fanout").lambda_handler(stream_event_for(user), context)
+
+    assert len(stub.messages["ok-tab"]) == 4
+    failed = {failure["itemIdentifier"] for failure in response["batchItemFailures"]}
+    assert len(failed) == 4
+
+
+def test_a_new_notification_is_pushed_to_enabled_devices_and_a_disabled_endpoint_is_switched_off(
+    function: Any, context: Any, stub: Any, repository: Any, user: str
+) -> None:
+    # Given two registered phones, one whose SNS endpoint has been disabled by the platform
+    api = function("api")
+    working = api.devices.register(user, DeviceRegistration(platform="fcm", token="token-working-0001"))
+    dead = api.devices.register(user, DeviceRegistration(platform="apns", token="token-dead-000001"))
+    sns = boto3.client("sns")
+    dead_arn = repository.device(user, dead.id).endpoint_arn
+    sns.set_endpoint_attributes(EndpointArn=dead_arn, Attributes={"Enabled": "false"})
+
+    # When a notification is created
+    event = stream_event_for(user)
+    event["Records"] = event["Records"][:1]
+    response = function("fanout").lambda_handler(event, context)
+
+    # Then the batch succeeds and the dead phone is disabled, the working one still enabled
+    assert response == {"batchItemFailures": []}
+    devices = {stored.device.id: stored.device.enabled for stored in repository.stored_devices(user)}
+    assert devices == {working.id: True, dead.id: False}
+
+
+def test_preferences_switch_off_the_websocket_channel(
+    function: Any, context: Any, stub: Any, repository: Any, user: str
+) -> None:
+    from inbox.models import Channels, Preferences
+
+    connect(function, context, user, "quiet-tab")
+    repository.put_preferences(user, Preferences(channels=Channels(websocket=False, push=False)))
+
+    function("fanout").lambda_handler(stream_event_for(user), context)
+
+    assert stub.messages["quiet-tab"] == []
+
+
+def test_disconnect_forgets_the_connection(function: Any, context: Any, repository: Any) -> None:
+    connect(function, context, "alice", "Zx1yAbCdIAMCJ0g=")
+    assert "Zx1yAbCdIAMCJ0g=" in repository.connections("alice")
+
+    assert function("ws_disconnect").lambda_handler(load_event("ws-disconnect.json"), context) == {"statusCode": 200}
+
+    assert "Zx1yAbCdIAMCJ0g=" not in repository.connections("alice")
+
+
+def authorize(function: Any, context: Any, token: str) -> dict[str, Any]:
+    event = copy.deepcopy(load_event("ws-authorizer.json"))
+    event["queryStringParameters"] = {"token": token}
+    return function("ws_authorizer").lambda_handler(event, context)
+
+
+def test_a_valid_token_is_allowed_as_its_user(function: Any, context: Any, issuer: Any) -> None:
+    policy = authorize(function, context, issuer.mint("alice"))
+    assert policy["principalId"] == "alice"
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
+    assert policy["context"] == {"userId": "alice"}
+
+
+@pytest.mark.parametrize(
+    "make_token",
+    [
+        lambda issuer: "",
+        lambda issuer: "garbage",
+        lambda issuer: issuer.mint("alice", exp=int(time.time()) - 3600),
+        lambda issuer: issuer.mint("alice", nbf=int(time.time()) + 3600),
+        lambda issuer: issuer.mint("alice", iss="https://evil.example.com"),
+        lambda issuer: issuer.mint("alice", aud="another-app"),
+        lambda issuer: type(issuer)(issuer=issuer.issuer, audience=issuer.audience).mint("alice"),
+        lambda issuer: type(issuer)(issuer=issuer.issuer, audience=issuer.audience, key_id="unknown").mint("alice"),
+    ],
+    ids=["missing", "garbage", "expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "wrong-key", "unknown-kid"],
+)
+def test_a_bad_token_is_refused(function: Any, context: Any, issuer: Any, make_token: Any) -> None:
+    policy = authorize(function, context, make_token(issuer))
+    assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
+    assert "context" not in policy or policy["context"] in (None, {})
