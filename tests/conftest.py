@@ -18,7 +18,6 @@ from typing import Any
 
 import boto3
 import pytest
-
 from inbox_dev.dynamodb_local import dynamodb_local
 from inbox_dev.management_api import ManagementApiStub
 from inbox_dev.template import PROJECT_ROOT, table_definition
@@ -74,9 +73,8 @@ def table(dynamodb_endpoint: str) -> Iterator[Any]:
 
 @pytest.fixture(scope="session")
 def sns_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
     from inbox_dev.dynamodb_local import free_port
+    from moto.server import ThreadedMotoServer
 
     port = free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)

@@ -8,7 +8,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inbox import clients, wiring
 from inbox.cursor import MAX_CURSOR_CHARS
 from inbox.http import Unauthorized, register_error_handlers

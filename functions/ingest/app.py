@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEventRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inbox import wiring
 from inbox.events import InvalidRecord
 from inbox.ingest import Ingestor, events_of
@@ -17,7 +17,7 @@ repository = wiring.repository()
 processor = BatchProcessor(event_type=EventType.Kafka, raise_on_entire_batch_failure=False)
 
 
-def make_record_handler(ingestor: Ingestor):  # noqa: ANN201 - a closure over one batch's state
+def make_record_handler(ingestor: Ingestor) -> Callable[[KafkaEventRecord], None]:
     def handle(record: KafkaEventRecord) -> None:
         where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
         try:
@@ -48,5 +48,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         ("self_action", "SelfActionsSkipped"),
     ):
         count(metric, ingestor.outcomes[outcome])
-    logger.info("batch ingested", extra={"outcomes": dict(ingestor.outcomes), "failures": len(response["batchItemFailures"])})
+    logger.info(
+        "batch ingested", extra={"outcomes": dict(ingestor.outcomes), "failures": len(response["batchItemFailures"])}
+    )
     return dict(response)

@@ -10,7 +10,6 @@ from aws_lambda_powertools.utilities.data_classes.api_gateway_authorizer_event i
     APIGatewayAuthorizerResponseWebSocket,
 )
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inbox.auth import InvalidToken, verify
 from inbox.observability import logger
 from inbox.settings import auth_settings

@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inbox import wiring
 from inbox.observability import logger
 

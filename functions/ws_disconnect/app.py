@@ -6,7 +6,6 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from inbox import wiring
 from inbox.observability import logger
 
@@ -22,5 +21,7 @@ def lambda_handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> d
     if user_id:
         repository.remove_connection(user_id, connection_id)
     else:
-        logger.warning("disconnect without a user; the connection expires with its TTL", extra={"connection": connection_id})
+        logger.warning(
+            "disconnect without a user; the connection expires with its TTL", extra={"connection": connection_id}
+        )
     return {"statusCode": 200}

@@ -31,7 +31,13 @@ def kafka_event(*records: tuple[str, bytes], first_offset: int = 0) -> dict[str,
 
 
 def like(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
-    value = {"actorId": actor, "actorUsername": actor.title(), "postId": post, "postText": "a post", "postAuthorId": recipient}
+    value = {
+        "actorId": actor,
+        "actorUsername": actor.title(),
+        "postId": post,
+        "postText": "a post",
+        "postAuthorId": recipient,
+    }
     return "message-liked", json.dumps(value).encode()
 
 

@@ -33,8 +33,15 @@ def inbox(function: Any, context: Any, user: str) -> list[str]:
 
 def test_every_sample_event_gets_a_well_formed_answer(function: Any, context: Any) -> None:
     api = function("api")
-    for name in ("api-list-notifications.json", "api-list-unread.json", "api-unread-count.json", "api-get-preferences.json",
-                 "api-list-devices.json", "api-mark-all-read.json", "api-openapi.json"):
+    for name in (
+        "api-list-notifications.json",
+        "api-list-unread.json",
+        "api-unread-count.json",
+        "api-get-preferences.json",
+        "api-list-devices.json",
+        "api-mark-all-read.json",
+        "api-openapi.json",
+    ):
         response = api.lambda_handler(load_event(name), context)
         assert response["statusCode"] in (200, 204), name
     for name in ("api-mark-read.json", "api-delete-notification.json", "api-delete-device.json"):
@@ -85,7 +92,10 @@ def test_mark_all_read_then_a_new_notification_is_the_only_unread(
     function("ingest").lambda_handler(kafka_event(like("late-actor", user), first_offset=50), context)
 
     _, page = call("GET", "/notifications", user)
-    assert [(item["actor"]["id"], item["read"]) for item in page["items"][:2]] == [("late-actor", False), ("actor-4", True)]
+    assert [(item["actor"]["id"], item["read"]) for item in page["items"][:2]] == [
+        ("late-actor", False),
+        ("actor-4", True),
+    ]
     assert call("GET", "/notifications/unread-count", user)[1] == {"count": 1, "capped": False}
 
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-
 from inbox.models import Actor, NotificationEvent, NotificationType, Resource
 
 
@@ -50,7 +49,9 @@ def crowded_inbox(local_aws: Any) -> str:
 
 
 @pytest.mark.parametrize("size", [10, 10_000])
-def test_read_budgets_hold_for_small_and_crowded_inboxes(repository: Any, user: str, crowded_inbox: str, size: int) -> None:
+def test_read_budgets_hold_for_small_and_crowded_inboxes(
+    repository: Any, user: str, crowded_inbox: str, size: int
+) -> None:
     owner = crowded_inbox if size == 10_000 else user
     if size == 10:
         fill(repository, owner, 10)

@@ -9,8 +9,8 @@ from typing import Any
 
 import boto3
 import pytest
-
 from inbox.models import DeviceRegistration
+
 from tests.conftest import load_event
 
 
@@ -131,7 +131,16 @@ def test_a_valid_token_is_allowed_as_its_user(function: Any, context: Any, issue
         lambda issuer: type(issuer)(issuer=issuer.issuer, audience=issuer.audience).mint("alice"),
         lambda issuer: type(issuer)(issuer=issuer.issuer, audience=issuer.audience, key_id="unknown").mint("alice"),
     ],
-    ids=["missing", "garbage", "expired", "not-yet-valid", "wrong-issuer", "wrong-audience", "wrong-key", "unknown-kid"],
+    ids=[
+        "missing",
+        "garbage",
+        "expired",
+        "not-yet-valid",
+        "wrong-issuer",
+        "wrong-audience",
+        "wrong-key",
+        "unknown-kid",
+    ],
 )
 def test_a_bad_token_is_refused(function: Any, context: Any, issuer: Any, make_token: Any) -> None:
     policy = authorize(function, context, make_token(issuer))

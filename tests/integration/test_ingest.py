@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from inbox.models import Preferences
+
 from tests.conftest import load_event
 from tests.integration.helpers import exobook_like, kafka_event, like, unlike
 
@@ -65,7 +66,9 @@ def test_bad_records_are_reported_and_the_rest_of_the_batch_is_stored(
     response = function("ingest").lambda_handler(event, context)
 
     # Then exactly the bad records are reported, by partition and offset, and the good ones are stored
-    failures = sorted((f["itemIdentifier"]["partition"], f["itemIdentifier"]["offset"]) for f in response["batchItemFailures"])
+    failures = sorted(
+        (f["itemIdentifier"]["partition"], f["itemIdentifier"]["offset"]) for f in response["batchItemFailures"]
+    )
     assert failures == [("message-liked-0", 1), ("message-liked-0", 4), ("unknown-topic-0", 2)]
     assert sorted(inbox_of(repository, user)) == [("like", "ann"), ("like", "ben")]
 

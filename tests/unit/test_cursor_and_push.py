@@ -6,7 +6,6 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-
 from inbox.cursor import Cursor
 from inbox.errors import BadCursor
 from inbox.models import Actor, Notification, NotificationType, Resource
@@ -27,7 +26,9 @@ def test_a_cursor_for_another_user_or_listing_is_a_bad_cursor(user_id: str, unre
         Cursor.decode(token, user_id=user_id, unread_only=unread_only)
 
 
-@pytest.mark.parametrize("token", ["", "!!!", "eyJ1IjoiYSJ9", "a" * 600, "bnVsbA", "eyJ1IjoiYWxpY2UiLCJyIjpmYWxzZSwicCI6IngiLCJ3IjowfQ"])
+@pytest.mark.parametrize(
+    "token", ["", "!!!", "eyJ1IjoiYSJ9", "a" * 600, "bnVsbA", "eyJ1IjoiYWxpY2UiLCJyIjpmYWxzZSwicCI6IngiLCJ3IjowfQ"]
+)
 def test_garbage_is_a_bad_cursor(token: str) -> None:
     with pytest.raises(BadCursor):
         Cursor.decode(token, user_id="alice", unread_only=False)

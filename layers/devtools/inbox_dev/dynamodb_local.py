@@ -64,7 +64,7 @@ def dynamodb_local(port: int | None = None, data_dir: Path | None = None) -> Ite
         str(port),
         "-disableTelemetry",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)  # noqa: S603
     try:
         wait_for_port(port, timeout=60, process=process)
         yield f"http://127.0.0.1:{port}"

@@ -48,13 +48,13 @@ class ManagementApiStub:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_GET(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_GET(self) -> None:
                 if self.path == "/.well-known/jwks.json":
                     self._answer(200, stub.jwks)
                 else:
                     self._answer(404, {"message": "not found"})
 
-            def do_POST(self) -> None:  # noqa: N802 - the stdlib's name
+            def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length", 0))
                 data = self.rfile.read(length)
                 prefix = "/@connections/"

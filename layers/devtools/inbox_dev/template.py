@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import yaml
 
@@ -35,11 +35,11 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 @lru_cache(maxsize=1)
 def template() -> dict[str, Any]:
     with TEMPLATE_PATH.open() as handle:
-        return yaml.load(handle, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+        return cast(dict[str, Any], yaml.load(handle, Loader=_CloudFormationLoader))  # noqa: S506 - a SafeLoader subclass
 
 
 def resource(logical_id: str) -> dict[str, Any]:
-    return template()["Resources"][logical_id]
+    return cast(dict[str, Any], template()["Resources"][logical_id])
 
 
 def table_definition(logical_id: str = "NotificationsTable") -> tuple[dict[str, Any], str | None]:

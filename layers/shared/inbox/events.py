@@ -108,9 +108,7 @@ class ExobookEvent(_Payload):
         return Resource(type=self.resource_type, id=self.resource_id, excerpt=_excerpt(self.excerpt))
 
 
-def _event(
-    kind: NotificationType, recipient: str, actor: Actor, resource: Resource, at: datetime
-) -> NotificationEvent:
+def _event(kind: NotificationType, recipient: str, actor: Actor, resource: Resource, at: datetime) -> NotificationEvent:
     return NotificationEvent(type=kind, recipient_id=recipient, actor=actor, resource=resource, occurred_at=at)
 
 

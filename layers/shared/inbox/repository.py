@@ -183,7 +183,7 @@ class Repository:
             if error.response.get("Error", {}).get("Code") != CONDITIONAL_CHECK_FAILED:
                 raise
             # The resource API leaves the error's item in DynamoDB JSON.
-            raw = error.response.get("Item") or {}  # type: ignore[attr-defined]
+            raw: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
             return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
         return None
 
@@ -465,5 +465,3 @@ class Repository:
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
-
