@@ -145,6 +145,7 @@ def test_an_enormous_excerpt_is_shortened_not_refused() -> None:
             encode({"owner": "a", "trigger_user": "b", "action": 9, "resource_type": "POST", "resource_id": "p"}),
             "action 9 does not match",
         ),
+        ("user-followed", encode({**ACTOR, "followedUserId": "a", "createdAt": -(2**63)}), "out of range"),
         ("billing-updated", encode(ACTOR), "unknown topic"),
         ("message-liked", b" " * (MAX_RECORD_BYTES + 1), "over the"),
     ],

@@ -41,7 +41,10 @@ def _parse_timestamp(value: Any) -> Any:
         raise ValueError("a timestamp cannot be a boolean")
     if isinstance(value, int | float):
         seconds = value / 1000 if value > 10**11 else value
-        return datetime.fromtimestamp(seconds, UTC)
+        try:
+            return datetime.fromtimestamp(seconds, UTC)
+        except (OverflowError, OSError, ValueError):
+            raise ValueError(f"timestamp {value} is out of range") from None
     return value
 
 
