@@ -10,7 +10,8 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import clients, wiring
 from inbox.cursor import MAX_CURSOR_CHARS
-from inbox.http import Unauthorized, register_error_handlers
+from inbox.errors import Unauthorized
+from inbox.http import register_error_handlers
 from inbox.models import Device, DeviceRegistration, NotificationPage, Preferences, UnreadCount
 from inbox.observability import logger, metrics, tracer
 from inbox.push import DeviceRegistry

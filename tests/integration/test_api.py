@@ -24,11 +24,10 @@ def call(function: Any, context: Any) -> Any:
 
 
 @pytest.fixture
-def inbox(function: Any, context: Any, user: str) -> list[str]:
-    """Five likes for the user from actor-0 (oldest) to actor-4 (newest); their ids, newest first."""
+def inbox(function: Any, context: Any, user: str) -> None:
+    """Five likes for the user, from actor-0 (oldest) to actor-4 (newest)."""
     for index in range(5):
         function("ingest").lambda_handler(kafka_event(like(f"actor-{index}", user), first_offset=index), context)
-    return []
 
 
 def test_every_sample_event_gets_a_well_formed_answer(function: Any, context: Any) -> None:

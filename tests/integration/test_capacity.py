@@ -48,13 +48,18 @@ def crowded_inbox(local_aws: Any) -> str:
     return "crowded-user"
 
 
-@pytest.mark.parametrize("size", [10, 10_000])
-def test_read_budgets_hold_for_small_and_crowded_inboxes(
-    repository: Any, user: str, crowded_inbox: str, size: int
-) -> None:
-    owner = crowded_inbox if size == 10_000 else user
-    if size == 10:
-        fill(repository, owner, 10)
+@pytest.fixture(params=[10, 10_000], ids=["10-unread", "10000-unread"])
+def sized_inbox(request: Any, repository: Any, user: str, crowded_inbox: str) -> tuple[str, int]:
+    """The owner of an inbox with 10 or 10,000 unread notifications, and that size."""
+    size: int = request.param
+    if size == 10_000:
+        return crowded_inbox, size
+    fill(repository, user, size)
+    return user, size
+
+
+def test_read_budgets_hold_for_small_and_crowded_inboxes(repository: Any, sized_inbox: tuple[str, int]) -> None:
+    owner, size = sized_inbox
 
     list_read, _, list_requests = measure(repository, lambda: repository.list_notifications(owner, limit=20))
     count_read, _, count_requests = measure(repository, lambda: repository.unread_count(owner))
@@ -67,13 +72,8 @@ def test_read_budgets_hold_for_small_and_crowded_inboxes(
     assert count_read <= (2.0 if size == 10 else 5.0)
 
 
-@pytest.mark.parametrize("size", [10, 10_000])
-def test_write_budgets_hold_for_small_and_crowded_inboxes(
-    repository: Any, user: str, crowded_inbox: str, size: int
-) -> None:
-    owner = crowded_inbox if size == 10_000 else user
-    if size == 10:
-        fill(repository, owner, 10)
+def test_write_budgets_hold_for_small_and_crowded_inboxes(repository: Any, sized_inbox: tuple[str, int]) -> None:
+    owner, _ = sized_inbox
     newest = repository.list_notifications(owner, limit=2).items
 
     _, mark_one, _ = measure(repository, lambda: repository.mark_read(owner, newest[0].id))

@@ -15,6 +15,10 @@ class NotFound(InboxError):
     code = "not_found"
 
 
+class Unauthorized(InboxError):
+    code = "unauthorized"
+
+
 class BadCursor(InboxError):
     code = "bad_cursor"
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
-from inbox.errors import BadCursor, InboxError, InvalidInput, NotFound, PushUnavailable
+from inbox.errors import BadCursor, InboxError, InvalidInput, NotFound, PushUnavailable, Unauthorized
 from inbox.observability import logger
 
 if TYPE_CHECKING:
@@ -22,14 +22,8 @@ STATUS_OF: dict[type[InboxError], int] = {
     BadCursor: 400,
     InvalidInput: 400,
     PushUnavailable: 422,
+    Unauthorized: 401,
 }
-
-
-class Unauthorized(InboxError):
-    code = "unauthorized"
-
-
-STATUS_OF[Unauthorized] = 401
 
 
 def error_response(status: int, code: str, message: str) -> Response[Any]:

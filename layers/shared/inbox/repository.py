@@ -187,9 +187,6 @@ class Repository:
             return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
         return None
 
-    def _query(self, **kwargs: Any) -> Any:
-        return self._call("query", **kwargs)
-
     @staticmethod
     def _live() -> Any:
         # DynamoDB deletes expired items within days, not at once: reads hide them meanwhile.
@@ -253,14 +250,16 @@ class Repository:
         upper = after.position if after else STATE_POSITION
         # The first page's unread query also returns the STATE item (it sorts last), which
         # saves a request for the watermark; later pages take it from the cursor.
-        unread = self._query(
+        unread = self._call(
+            "query",
             IndexName=INDEX_NAME,
             KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id)) & Key("g1sk").lte(upper),
             FilterExpression=self._live(),
             ScanIndexForward=False,
             Limit=limit + 1,
         )
-        read = self._query(
+        read = self._call(
+            "query",
             IndexName=INDEX_NAME,
             KeyConditionExpression=Key("g1pk").eq(read_partition(user_id)) & Key("g1sk").lt(upper),
             FilterExpression=self._live(),
@@ -283,7 +282,8 @@ class Repository:
     def _list_unread(self, user_id: str, limit: int, after: Cursor | None) -> NotificationPage:
         watermark = after.watermark if after else self._watermark(user_id)
         upper = after.position if after else TOP_POSITION
-        response = self._query(
+        response = self._call(
+            "query",
             IndexName=INDEX_NAME,
             KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id))
             & Key("g1sk").between(f"{watermark + 1:013d}", upper),
@@ -310,7 +310,8 @@ class Repository:
 
     def unread_count(self, user_id: str) -> UnreadCount:
         watermark = self._watermark(user_id)
-        response = self._query(
+        response = self._call(
+            "query",
             IndexName=INDEX_NAME,
             KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id))
             & Key("g1sk").between(f"{watermark + 1:013d}", TOP_POSITION),
@@ -460,7 +461,7 @@ class Repository:
         if live_only:
             kwargs["FilterExpression"] = self._live()
         while True:
-            response = self._query(**kwargs)
+            response = self._call("query", **kwargs)
             yield from response["Items"]
             if "LastEvaluatedKey" not in response:
                 return
