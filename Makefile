@@ -1,4 +1,4 @@
-# The two commands of the README: `make test` (and, with the local stack, `make dev`).
+# The two commands of the README: `make dev` (the whole pipeline on loopback) and `make test`.
 # Every target installs what it needs first, idempotently, on a fresh Debian machine.
 
 SHELL := /bin/bash
@@ -12,9 +12,26 @@ BIN := $(VENV)/bin
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install test lint typecheck validate build unit integration clean
+.PHONY: install dev token invoke seed test lint typecheck validate build browser clean
 
-install: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS)/.installed java
+install: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS)/.installed java browser
+
+# The local stack: `make dev ARGS="--http-port 3100 --persist"`; `python -m inbox_dev dev --help` lists the flags.
+dev: $(VENV)/.installed $(TOOLS)/.installed java
+	@$(BIN)/python -m inbox_dev dev $(ARGS)
+
+# A token for a user of the running stack: `make token USER=alice`.
+token: $(VENV)/.installed
+	@$(BIN)/python -m inbox_dev token $(USER)
+
+# One function of template.yaml, in-process, against the running stack:
+# `make invoke FUNCTION=ApiFunction EVENT=events/api-list-notifications.json`.
+invoke: $(VENV)/.installed
+	@$(BIN)/python -m inbox_dev invoke $(FUNCTION) $(EVENT)
+
+# Demo data in the running stack's table: `make seed ARGS="--users 10 --per-user 2000"`.
+seed: $(VENV)/.installed
+	@$(BIN)/python -m inbox_dev seed $(ARGS)
 
 # The app and its test tools; reinstalled when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
@@ -42,6 +59,11 @@ java:
 	@command -v java >/dev/null || { echo "==> Java runtime (for DynamoDB Local)"; \
 		apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
+# Debian's Chromium, which the browser test drives (no browser is downloaded).
+browser:
+	@command -v chromium >/dev/null || { echo "==> Chromium (for the browser test)"; \
+		apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
+
 lint: $(VENV)/.installed
 	@echo "==> ruff"
 	@$(BIN)/ruff check .
@@ -65,4 +87,4 @@ test: install lint typecheck validate build
 	@$(BIN)/pytest
 
 clean:
-	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache .local

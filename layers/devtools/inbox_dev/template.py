@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, cast
@@ -56,3 +59,155 @@ def table_definition(logical_id: str = "NotificationsTable") -> tuple[dict[str, 
         definition["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
     ttl = properties.get("TimeToLiveSpecification") or {}
     return definition, ttl.get("AttributeName") if ttl.get("Enabled") else None
+
+
+# -- functions, APIs and intrinsics, for the local stack -----------------------------------
+
+_SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+def resolve(value: Any, values: Mapping[str, str]) -> Any:
+    """Evaluate the intrinsics a local run needs (Ref, Fn::Sub, Fn::GetAtt, Fn::Join).
+
+    ``values`` maps logical ids, parameters, pseudo parameters (``AWS::Region``) and
+    attributes (``Table.Arn``) to local values; a parameter missing from it takes its Default.
+    """
+    if isinstance(value, dict) and len(value) == 1:
+        ((name, argument),) = value.items()
+        if name == "Ref":
+            return _lookup(str(argument), values)
+        if name == "Fn::GetAtt":
+            return _lookup(".".join(argument), values)
+        if name == "Fn::Sub":
+            text, local = (argument, {}) if isinstance(argument, str) else argument
+            merged = {**values, **{key: str(resolve(item, values)) for key, item in local.items()}}
+            return _SUB_REFERENCE.sub(lambda match: _lookup(match.group(1), merged), text)
+        if name == "Fn::Join":
+            separator, items = argument
+            return separator.join(str(resolve(item, values)) for item in items)
+    if isinstance(value, dict):
+        return {key: resolve(item, values) for key, item in value.items()}
+    if isinstance(value, list):
+        return [resolve(item, values) for item in value]
+    return value
+
+
+def _lookup(name: str, values: Mapping[str, str]) -> str:
+    if name in values:
+        return values[name]
+    parameter = template().get("Parameters", {}).get(name)
+    if parameter is not None and "Default" in parameter:
+        return str(parameter["Default"])
+    raise KeyError(f"template.yaml refers to {name}, which has no local value")
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """An AWS::Serverless::Function as Lambda would run it: code folder, handler, limits, variables."""
+
+    logical_id: str
+    code_dir: Path
+    module: str
+    handler: str
+    timeout_s: int
+    memory_mb: int
+    variables: dict[str, Any]  # unresolved: see resolve()
+
+    def environment(self, values: Mapping[str, str]) -> dict[str, str]:
+        return {name: str(resolve(value, values)) for name, value in self.variables.items()}
+
+
+def functions() -> dict[str, FunctionSpec]:
+    defaults = template().get("Globals", {}).get("Function", {})
+    specs = {}
+    for logical_id, body in template()["Resources"].items():
+        if body["Type"] != "AWS::Serverless::Function":
+            continue
+        properties = {**defaults, **body["Properties"]}
+        module, handler = str(properties["Handler"]).rsplit(".", 1)
+        variables = {
+            **defaults.get("Environment", {}).get("Variables", {}),
+            **body["Properties"].get("Environment", {}).get("Variables", {}),
+        }
+        specs[logical_id] = FunctionSpec(
+            logical_id=logical_id,
+            code_dir=PROJECT_ROOT / properties["CodeUri"],
+            module=module,
+            handler=handler,
+            timeout_s=int(properties.get("Timeout", 3)),
+            memory_mb=int(properties.get("MemorySize", 128)),
+            variables=variables,
+        )
+    return specs
+
+
+@dataclass(frozen=True)
+class HttpRoute:
+    method: str
+    path: str  # API Gateway's form, e.g. /notifications/{id}/read
+    function: str
+    authorized: bool
+
+    @property
+    def route_key(self) -> str:
+        return f"{self.method} {self.path}"
+
+
+def http_routes(api: str = "HttpApi") -> list[HttpRoute]:
+    """The HTTP API's routes, from the HttpApi events of the template's functions."""
+    routes = []
+    for function in functions():
+        for event in resource(function)["Properties"].get("Events", {}).values():
+            properties = event.get("Properties", {})
+            if event["Type"] != "HttpApi" or properties.get("ApiId") != {"Ref": api}:
+                continue
+            authorizer = properties.get("Auth", {}).get("Authorizer")
+            routes.append(
+                HttpRoute(str(properties["Method"]).upper(), properties["Path"], function, authorizer != "NONE")
+            )
+    return routes
+
+
+@dataclass(frozen=True)
+class WebSocketRoute:
+    route_key: str
+    function: str
+    authorizer_function: str | None
+    identity_source: tuple[str, ...] = ()
+
+
+_FUNCTION_ARN = re.compile(r"\$\{(\w+)\.Arn\}")
+
+
+def _function_in_uri(uri: Any) -> str:
+    text = uri["Fn::Sub"] if isinstance(uri, dict) else str(uri)
+    match = _FUNCTION_ARN.search(text if isinstance(text, str) else text[0])
+    if match is None:
+        raise ValueError(f"no function in integration URI {uri!r}")
+    return match.group(1)
+
+
+def websocket_routes(api: str = "WebSocketApi") -> list[WebSocketRoute]:
+    """Routes of the WebSocket API, each with the function behind it and behind its authorizer."""
+    resources = template()["Resources"]
+    routes = []
+    for body in resources.values():
+        properties = body.get("Properties", {})
+        if body["Type"] != "AWS::ApiGatewayV2::Route" or properties.get("ApiId") != {"Ref": api}:
+            continue
+        integration = str(properties["Target"]["Fn::Sub"]).removeprefix("integrations/${").removesuffix("}")
+        function = _function_in_uri(resources[integration]["Properties"]["IntegrationUri"])
+        authorizer_function, identity = None, ()
+        if properties.get("AuthorizationType") == "CUSTOM":
+            authorizer = resources[properties["AuthorizerId"]["Ref"]]["Properties"]
+            authorizer_function = _function_in_uri(authorizer["AuthorizerUri"])
+            identity = tuple(authorizer.get("IdentitySource", []))
+        routes.append(WebSocketRoute(properties["RouteKey"], function, authorizer_function, identity))
+    return routes
+
+
+def websocket_stage(api: str = "WebSocketApi") -> str:
+    for body in template()["Resources"].values():
+        if body["Type"] == "AWS::ApiGatewayV2::Stage" and body["Properties"].get("ApiId") == {"Ref": api}:
+            return str(body["Properties"]["StageName"])
+    raise KeyError(f"no stage for {api}")

@@ -1,0 +1,240 @@
+"""The project's command line: `python -m inbox_dev dev | token | invoke | seed` (the Makefile's targets)."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import random
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, LocalStack, PortInUse, StackConfig, StackUrls
+
+SYMBOLS = {"starting": "…", "ready": "✓", "failed": "✗"}
+
+
+class StackNotRunning(RuntimeError):
+    pass
+
+
+def running_stack(state_dir: Path = STATE_DIR) -> dict[str, Any]:
+    """What the running `make dev` wrote about itself; StackNotRunning if it is not up."""
+    path = state_dir / STATE_FILE_NAME
+    try:
+        state: dict[str, Any] = json.loads(path.read_text())
+        os.kill(int(state["pid"]), 0)
+    except (FileNotFoundError, ProcessLookupError, ValueError, KeyError):
+        raise StackNotRunning("the local stack is not running: start it with `make dev`") from None
+    return state
+
+
+# -- dev --------------------------------------------------------------------------------------
+
+
+def _print_progress(component: str, status: str, detail: str) -> None:
+    if status == "starting":
+        return
+    print(f"  {SYMBOLS[status]} {component:<38} {detail}", flush=True)
+
+
+def summary(urls: StackUrls, config: StackConfig) -> str:
+    rows = [
+        ("Page", urls.page),
+        ("HTTP API", f"{urls.http_api}  (OpenAPI {urls.http_api}/openapi.json, Swagger UI {urls.http_api}/docs)"),
+        ("WebSocket API", f"{urls.websocket}?token=<JWT>"),
+        ("Management API", f"{urls.management_api}/@connections/{{id}}"),
+        ("Kafka bootstrap", urls.kafka),
+        ("DynamoDB Local", f"{urls.dynamodb}  (table {urls.table}, {'on disk' if config.data_dir else 'in memory'})"),
+        ("SNS (moto)", urls.sns),
+        ("JWKS", f"{urls.page}/.well-known/jwks.json"),
+        ("Mint a token", "make token USER=alice   (or POST /dev/token on the page's server)"),
+        ("Function logs", f"{config.state_dir}/logs/<function>.log"),
+        ("Dead letters", f"{config.state_dir}/dead-letters.jsonl"),
+        ("Stop", "Ctrl-C"),
+    ]
+    width = max(len(name) for name, _ in rows)
+    lines = ["", "Local stack ready", *(f"  {name:<{width}}  {value}" for name, value in rows), ""]
+    return "\n".join(lines)
+
+
+def dev(arguments: argparse.Namespace) -> int:
+    config = StackConfig(
+        page_port=arguments.page_port,
+        http_port=arguments.http_port,
+        websocket_port=arguments.websocket_port,
+        dynamodb_port=arguments.dynamodb_port,
+        kafka_port=arguments.kafka_port,
+        sns_port=arguments.sns_port,
+        kafka_bootstrap_servers=arguments.kafka_bootstrap_servers or None,
+        data_dir=arguments.state_dir / "dynamodb" if arguments.persist else None,
+        state_dir=arguments.state_dir,
+        echo_logs=not arguments.quiet,
+    )
+    if config.data_dir:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+    stopping = threading.Event()
+    for signal_number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signal_number, lambda *_: stopping.set())
+    stack = LocalStack(config, progress=_print_progress)
+    print("Starting the local stack (template.yaml)", flush=True)
+    try:
+        urls = stack.start()
+    except PortInUse as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except Exception as error:
+        print(f"error: the local stack did not start: {error}", file=sys.stderr)
+        return 1
+    try:
+        print(summary(urls, config), flush=True)
+        stopping.wait()
+        print("Stopping…", flush=True)
+    finally:
+        stack.stop()
+    print("Stopped.", flush=True)
+    return 0
+
+
+# -- token, invoke, seed ------------------------------------------------------------------------
+
+
+def token(arguments: argparse.Namespace) -> int:
+    state = running_stack(arguments.state_dir)
+    response = requests.post(f"{state['page']}/dev/token", json={"user": arguments.user}, timeout=10)
+    if response.status_code != 200:
+        print(f"error: {response.json()['error']['message']}", file=sys.stderr)
+        return 1
+    print(response.json()["token"])
+    return 0
+
+
+def invoke(arguments: argparse.Namespace) -> int:
+    """Run one function in this process with the template's environment, against the running stack."""
+    from inbox_dev.runtime import LambdaContext
+    from inbox_dev.template import functions
+
+    state = running_stack(arguments.state_dir)
+    specs = functions()
+    if arguments.function not in specs:
+        print(f"error: no function {arguments.function} in template.yaml; one of {', '.join(specs)}", file=sys.stderr)
+        return 2
+    spec = specs[arguments.function]
+    event = json.loads(Path(arguments.event).read_text())
+    os.environ.update(state["functions"][spec.logical_id])
+    sys.path.insert(0, str(spec.code_dir))
+    handler = getattr(importlib.import_module(spec.module), spec.handler)
+    result = handler(event, LambdaContext(spec.logical_id, spec.memory_mb, spec.timeout_s))
+    print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def seed(arguments: argparse.Namespace) -> int:
+    """Demo data: notifications of every type from many actors over the last weeks, some read."""
+    from tqdm import tqdm
+
+    state = running_stack(arguments.state_dir)
+    os.environ.update(state["functions"]["ApiFunction"])
+    from inbox import wiring
+    from inbox.models import Actor, NotificationEvent, NotificationType, Resource
+
+    from inbox_dev.devserver import DEMO_USERS
+    from inbox_dev.samples import POST_TEXTS, avatar, display_name
+
+    repository = wiring.repository()
+    rng = random.Random(arguments.random_seed)  # noqa: S311 - demo data
+    generated = (f"user-{index:03d}" for index in range(arguments.users))
+    recipients = [*DEMO_USERS, *generated][: arguments.users]
+    actors = [*recipients, *(f"fan-{index:03d}" for index in range(40))]
+    now = datetime.now(UTC)
+
+    def sample(recipient: str) -> tuple[NotificationEvent, bool]:
+        kind = rng.choice(list(NotificationType))
+        actor = rng.choice([actor for actor in actors if actor != recipient])
+        post = Resource(type="post", id=f"post-{rng.randrange(10**6):06d}", excerpt=rng.choice(POST_TEXTS))
+        event = NotificationEvent(
+            type=kind,
+            recipient_id=recipient,
+            actor=Actor(id=actor, username=display_name(actor), avatar=avatar(actor)),
+            resource=Resource(type="user", id=recipient) if kind is NotificationType.FOLLOW else post,
+            occurred_at=now - timedelta(seconds=rng.randrange(30 * 86_400)),
+        )
+        return event, rng.random() < arguments.read_share
+
+    def store(sampled: tuple[NotificationEvent, bool]) -> None:
+        event, read = sampled
+        if repository.store(event, stored_at_ms=int(event.occurred_at.timestamp() * 1000)) and read:
+            repository.mark_read(event.recipient_id, event.notification_id)
+
+    samples = [sample(recipient) for _ in range(arguments.per_user) for recipient in recipients]
+    with ThreadPoolExecutor(max_workers=16) as pool, tqdm(total=len(samples), unit="notification") as bar:
+        for _ in pool.map(store, samples):
+            bar.update()
+    print(f"Stored {len(samples)} notifications for {', '.join(recipients)} in {state['table']}.")
+    return 0
+
+
+# -- entry point --------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="inbox_dev", description=__doc__)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--state-dir", type=Path, default=STATE_DIR, help="where the stack keeps its state and logs")
+    commands = root.add_subparsers(dest="command", required=True)
+
+    start = commands.add_parser("dev", parents=[common], help="run the whole pipeline on loopback")
+    defaults = StackConfig()
+    for flag, default in (
+        ("--page-port", defaults.page_port),
+        ("--http-port", defaults.http_port),
+        ("--websocket-port", defaults.websocket_port),
+        ("--dynamodb-port", defaults.dynamodb_port),
+        ("--kafka-port", defaults.kafka_port),
+        ("--sns-port", defaults.sns_port),
+    ):
+        start.add_argument(flag, type=int, default=default)
+    start.add_argument(
+        "--kafka-bootstrap-servers",
+        default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", ""),
+        help="use this Kafka cluster instead of the local broker (default: $KAFKA_BOOTSTRAP_SERVERS)",
+    )
+    start.add_argument("--persist", action="store_true", help="keep DynamoDB's data on disk between runs")
+    start.add_argument("--quiet", action="store_true", help="function logs to files only, not the console")
+    start.set_defaults(run=dev)
+
+    mint = commands.add_parser("token", parents=[common], help="mint a token for a user of the running stack")
+    mint.add_argument("user")
+    mint.set_defaults(run=token)
+
+    call = commands.add_parser("invoke", parents=[common], help="run one function of template.yaml with an event file")
+    call.add_argument("function", help="logical id, e.g. ApiFunction")
+    call.add_argument("event", help="e.g. events/api-list-notifications.json")
+    call.set_defaults(run=invoke)
+
+    fill = commands.add_parser("seed", parents=[common], help="fill the running stack's table with demo data")
+    fill.add_argument("--users", type=int, default=6, help="recipients: alice, bob, carol, dave, then user-NNN")
+    fill.add_argument("--per-user", type=int, default=1000)
+    fill.add_argument("--read-share", type=float, default=0.3, help="share of notifications marked read")
+    fill.add_argument("--random-seed", type=int, default=7)
+    fill.set_defaults(run=seed)
+    return root
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    arguments = parser().parse_args(argv)
+    try:
+        status: int = arguments.run(arguments)
+    except StackNotRunning as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    return status

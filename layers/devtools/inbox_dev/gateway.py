@@ -1,0 +1,422 @@
+"""A local API Gateway, driven by template.yaml: the HTTP API and the WebSocket API.
+
+The HTTP API routes each request of the template's HttpApi events to its function as a payload
+v2 event, after a JWT authorizer that checks tokens the way API Gateway does (RS256 against the
+issuer's keys, issuer, audience, expiry; claims into ``requestContext.authorizer.jwt.claims``).
+The WebSocket API runs $connect through the route's REQUEST authorizer and integration,
+$disconnect when a socket closes, and serves the Management API (``/@connections/{id}``) that
+the fanout function posts to. Functions cannot tell these events from API Gateway's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fnmatch
+import secrets
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from aiohttp import WSMsgType, web
+
+from inbox_dev.runtime import ACCOUNT_ID, REGION, FunctionError, LocalFunction
+from inbox_dev.template import HttpRoute, WebSocketRoute
+
+# API Gateway's limits: a WebSocket frame or Management API message is at most 128 KB.
+MAX_WEBSOCKET_MESSAGE_BYTES = 128 * 1024
+HTTP_API_ID = "local-http"
+WEBSOCKET_API_ID = "local-ws"
+
+
+def _request_time(now: float) -> str:
+    return datetime.fromtimestamp(now, UTC).strftime("%d/%b/%Y:%H:%M:%S +0000")
+
+
+def _request_id() -> str:
+    return base64.b64encode(secrets.token_bytes(12)).decode()
+
+
+def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
+    return web.json_response(body, status=status, headers=headers)
+
+
+class _Functions:
+    """Runs blocking function invocations off the event loop."""
+
+    def __init__(self, functions: Mapping[str, LocalFunction], threads: int = 16) -> None:
+        self._functions = functions
+        self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gateway")
+
+    async def invoke(self, name: str, event: dict[str, Any]) -> Any:
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._pool, self._functions[name].invoke, event)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+# -- HTTP API ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JwtAuthorizer:
+    """API Gateway's JWT authorizer: ``Authorization: Bearer <token>``, checked against the issuer."""
+
+    issuer: str
+    audience: tuple[str, ...]
+    jwks: Mapping[str, Any]
+
+    def claims(self, header: str | None) -> dict[str, Any] | None:
+        scheme, _, token = (header or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        try:
+            key = jwt.PyJWKSet.from_dict(dict(self.jwks))[jwt.get_unverified_header(token).get("kid", "")]
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=["RS256"],
+                audience=list(self.audience),
+                issuer=self.issuer,
+                options={"require": ["exp", "iss"]},
+            )
+        except (jwt.PyJWTError, KeyError, ValueError):
+            return None
+        return claims
+
+
+@dataclass
+class HttpApi:
+    routes: list[HttpRoute]
+    functions: _Functions
+    authorizer: JwtAuthorizer
+    cors: Mapping[str, Any] = field(default_factory=dict)
+
+    def app(self) -> web.Application:
+        app = web.Application(client_max_size=10 * 1024 * 1024)
+        # Literal paths first, so that /notifications/read-all is not taken for /notifications/{id}.
+        for route in sorted(self.routes, key=lambda route: route.path.count("{")):
+            app.router.add_route(route.method, route.path, self._handler(route))
+        app.router.add_route("OPTIONS", "/{tail:.*}", self._preflight)
+        app.middlewares.append(self._api_gateway_errors)
+        return app
+
+    def _cors_headers(self, request: web.Request) -> dict[str, str]:
+        origins = self.cors.get("AllowOrigins", [])
+        origin = request.headers.get("Origin")
+        if not origin or not ("*" in origins or origin in origins):
+            return {}
+        return {"Access-Control-Allow-Origin": "*" if "*" in origins else origin, "Vary": "Origin"}
+
+    async def _preflight(self, request: web.Request) -> web.Response:
+        headers = self._cors_headers(request)
+        if headers:
+            headers["Access-Control-Allow-Methods"] = ",".join(self.cors.get("AllowMethods", []))
+            headers["Access-Control-Allow-Headers"] = ",".join(self.cors.get("AllowHeaders", []))
+        return web.Response(status=204, headers=headers)
+
+    @web.middleware
+    async def _api_gateway_errors(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        try:
+            response: web.StreamResponse = await handler(request)
+        except web.HTTPNotFound:
+            response = _json(404, {"message": "Not Found"})
+        except web.HTTPMethodNotAllowed:
+            response = _json(404, {"message": "Not Found"})
+        response.headers.update(self._cors_headers(request))
+        return response
+
+    def _handler(self, route: HttpRoute) -> Callable[[web.Request], Any]:
+        async def handle(request: web.Request) -> web.Response:
+            claims = None
+            if route.authorized:
+                claims = self.authorizer.claims(request.headers.get("Authorization"))
+                if claims is None:
+                    return _json(401, {"message": "Unauthorized"}, {"www-authenticate": 'Bearer error="invalid_token"'})
+            event = await self._event(request, route, claims)
+            try:
+                result = await self.functions.invoke(route.function, event)
+            except FunctionError:
+                return _json(500, {"message": "Internal Server Error"})
+            return _proxy_response(result)
+
+        return handle
+
+    async def _event(self, request: web.Request, route: HttpRoute, claims: dict[str, Any] | None) -> dict[str, Any]:
+        now = time.time()
+        body = await request.read()
+        text_body = request.content_type.startswith(("text/", "application/json")) or not body
+        headers: dict[str, str] = {}
+        for name, value in request.headers.items():
+            key = name.lower()
+            headers[key] = f"{headers[key]},{value}" if key in headers else value
+        query: dict[str, str] = {}
+        for name, value in request.query.items():
+            query[name] = f"{query[name]},{value}" if name in query else value
+        context: dict[str, Any] = {
+            "accountId": ACCOUNT_ID,
+            "apiId": HTTP_API_ID,
+            "domainName": request.host,
+            "domainPrefix": HTTP_API_ID,
+            "http": {
+                "method": request.method,
+                "path": request.path,
+                "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                "sourceIp": request.remote or "127.0.0.1",
+                "userAgent": request.headers.get("User-Agent", ""),
+            },
+            "requestId": _request_id(),
+            "routeKey": route.route_key,
+            "stage": "$default",
+            "time": _request_time(now),
+            "timeEpoch": int(now * 1000),
+        }
+        if claims is not None:
+            # API Gateway hands every claim over as a string.
+            context["authorizer"] = {
+                "jwt": {"claims": {name: _claim_text(value) for name, value in claims.items()}, "scopes": None}
+            }
+        event: dict[str, Any] = {
+            "version": "2.0",
+            "routeKey": route.route_key,
+            "rawPath": request.path,
+            "rawQueryString": request.query_string,
+            "headers": headers,
+            "requestContext": context,
+            "isBase64Encoded": not text_body,
+        }
+        if request.cookies:
+            event["cookies"] = [f"{name}={value}" for name, value in request.cookies.items()]
+        if query:
+            event["queryStringParameters"] = query
+        if request.match_info:
+            event["pathParameters"] = dict(request.match_info)
+        if body:
+            event["body"] = body.decode() if text_body else base64.b64encode(body).decode()
+        return event
+
+
+def _claim_text(value: Any) -> str:
+    if isinstance(value, list):
+        return "[" + " ".join(str(item) for item in value) + "]"
+    return str(value)
+
+
+def _proxy_response(result: Any) -> web.Response:
+    """A Lambda result as API Gateway's payload v2 turns it into an HTTP response."""
+    if not isinstance(result, dict) or "statusCode" not in result:
+        return _json(200, result)
+    body = result.get("body") or ""
+    data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
+    response = web.Response(status=int(result["statusCode"]), body=data, headers=result.get("headers") or {})
+    for cookie in result.get("cookies") or []:
+        response.headers.add("Set-Cookie", cookie)
+    return response
+
+
+# -- WebSocket API ----------------------------------------------------------------------------
+
+
+@dataclass
+class _Connection:
+    socket: web.WebSocketResponse
+    connected_at: float
+    source_ip: str
+    user_agent: str
+    last_active_at: float
+
+
+@dataclass
+class WebSocketApi:
+    routes: list[WebSocketRoute]
+    functions: _Functions
+    stage: str
+    connections: dict[str, _Connection] = field(default_factory=dict)
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_get(f"/{self.stage}", self._connect)
+        management = f"/{self.stage}/@connections/{{connection_id}}"
+        app.router.add_post(management, self._post_to_connection)
+        app.router.add_get(management, self._get_connection)
+        app.router.add_delete(management, self._delete_connection)
+        return app
+
+    def _route(self, key: str) -> WebSocketRoute | None:
+        return next((route for route in self.routes if route.route_key == key), None)
+
+    def _request_context(
+        self, request: web.Request, connection_id: str, route_key: str, event_type: str, connected_at: float
+    ) -> dict[str, Any]:
+        now = time.time()
+        return {
+            "routeKey": route_key,
+            "eventType": event_type,
+            "extendedRequestId": _request_id(),
+            "requestTime": _request_time(now),
+            "messageDirection": "IN",
+            "stage": self.stage,
+            "connectedAt": int(connected_at * 1000),
+            "requestTimeEpoch": int(now * 1000),
+            "identity": {"sourceIp": request.remote or "127.0.0.1", "userAgent": request.headers.get("User-Agent", "")},
+            "requestId": _request_id(),
+            "domainName": request.host,
+            "connectionId": connection_id,
+            "apiId": WEBSOCKET_API_ID,
+        }
+
+    async def _connect(self, request: web.Request) -> web.StreamResponse:
+        connection_id = base64.b64encode(secrets.token_bytes(12)).decode()
+        connected_at = time.time()
+        headers = dict(request.headers)
+        query = dict(request.query)
+        context = self._request_context(request, connection_id, "$connect", "CONNECT", connected_at)
+        route = self._route("$connect")
+        if route is not None:
+            refusal, authorizer_context = await self._authorize(route, headers, query, context)
+            if refusal is not None:
+                return refusal
+            if authorizer_context is not None:
+                context["authorizer"] = authorizer_context
+            event: dict[str, Any] = {
+                "headers": headers,
+                "queryStringParameters": query or None,
+                "requestContext": context,
+                "isBase64Encoded": False,
+            }
+            try:
+                result = await self.functions.invoke(route.function, event)
+            except FunctionError:
+                return _json(500, {"message": "Internal server error"})
+            status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
+            if status >= 300:
+                return web.Response(status=status, text=str(result.get("body", "")))
+        socket = web.WebSocketResponse(max_msg_size=MAX_WEBSOCKET_MESSAGE_BYTES)
+        await socket.prepare(request)
+        connection = _Connection(
+            socket, connected_at, request.remote or "127.0.0.1", request.headers.get("User-Agent", ""), connected_at
+        )
+        self.connections[connection_id] = connection
+        try:
+            async for message in socket:
+                connection.last_active_at = time.time()
+                if message.type == WSMsgType.TEXT:
+                    await self._unrouted_message(socket, connection_id)
+        finally:
+            self.connections.pop(connection_id, None)
+            await self._disconnect(request, connection_id, connected_at, socket.close_code)
+        return socket
+
+    async def _authorize(
+        self, route: WebSocketRoute, headers: dict[str, str], query: dict[str, str], context: dict[str, Any]
+    ) -> tuple[web.Response | None, dict[str, Any] | None]:
+        if route.authorizer_function is None:
+            return None, None
+        # A missing identity source is refused by API Gateway itself, before any authorizer runs.
+        for source in route.identity_source:
+            kind, _, name = source.removeprefix("route.request.").partition(".")
+            if kind == "querystring":
+                present = bool(query.get(name))
+            else:
+                present = any(key.lower() == name.lower() and value for key, value in headers.items())
+            if not present:
+                return web.Response(status=401, text="Unauthorized"), None
+        method_arn = f"arn:aws:execute-api:{REGION}:{ACCOUNT_ID}:{WEBSOCKET_API_ID}/{self.stage}/$connect"
+        event = {
+            "type": "REQUEST",
+            "methodArn": method_arn,
+            "headers": headers,
+            "multiValueHeaders": {name: [value] for name, value in headers.items()},
+            "queryStringParameters": query,
+            "multiValueQueryStringParameters": {name: [value] for name, value in query.items()},
+            "stageVariables": {},
+            "requestContext": context,
+        }
+        try:
+            policy = await self.functions.invoke(route.authorizer_function, event)
+        except FunctionError:
+            return _json(500, {"message": "Internal server error"}), None
+        if not _allows(policy, method_arn):
+            return web.Response(status=403, text="Forbidden"), None
+        return None, {"principalId": policy["principalId"], **(policy.get("context") or {}), "integrationLatency": 0}
+
+    async def _unrouted_message(self, socket: web.WebSocketResponse, connection_id: str) -> None:
+        # The API has no route for client messages (and no $default): API Gateway answers so.
+        await socket.send_json({"message": "Forbidden", "connectionId": connection_id, "requestId": _request_id()})
+
+    async def _disconnect(
+        self, request: web.Request, connection_id: str, connected_at: float, code: int | None
+    ) -> None:
+        route = self._route("$disconnect")
+        if route is None:
+            return
+        context = self._request_context(request, connection_id, "$disconnect", "DISCONNECT", connected_at)
+        context.update({"disconnectStatusCode": code or 1005, "disconnectReason": ""})
+        event = {"headers": dict(request.headers), "requestContext": context, "isBase64Encoded": False}
+        # API Gateway ignores a failing $disconnect too; the function's own logs say why.
+        with contextlib.suppress(FunctionError):
+            await self.functions.invoke(route.function, event)
+
+    # Management API ----------------------------------------------------------------------
+
+    def _gone(self, connection_id: str) -> web.Response:
+        return _json(410, {"message": f"connection {connection_id} is gone"}, {"x-amzn-ErrorType": "GoneException"})
+
+    async def _post_to_connection(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        data = await request.read()
+        if len(data) > MAX_WEBSOCKET_MESSAGE_BYTES:
+            return _json(413, {"message": "message too large"}, {"x-amzn-ErrorType": "PayloadTooLargeException"})
+        connection = self.connections.get(connection_id)
+        if connection is None or connection.socket.closed:
+            return self._gone(connection_id)
+        await connection.socket.send_str(data.decode())
+        return web.Response(status=200)
+
+    async def _get_connection(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        connection = self.connections.get(connection_id)
+        if connection is None:
+            return self._gone(connection_id)
+
+        def stamp(moment: float) -> str:
+            return datetime.fromtimestamp(moment, UTC).isoformat().replace("+00:00", "Z")
+
+        return _json(
+            200,
+            {
+                "ConnectedAt": stamp(connection.connected_at),
+                "Identity": {"SourceIp": connection.source_ip, "UserAgent": connection.user_agent},
+                "LastActiveAt": stamp(connection.last_active_at),
+            },
+        )
+
+    async def _delete_connection(self, request: web.Request) -> web.Response:
+        connection_id = request.match_info["connection_id"]
+        connection = self.connections.get(connection_id)
+        if connection is None:
+            return self._gone(connection_id)
+        await connection.socket.close()
+        return web.Response(status=204)
+
+
+def _allows(policy: Any, method_arn: str) -> bool:
+    """Whether an authorizer's IAM policy allows the route (an explicit Deny wins)."""
+    if not isinstance(policy, dict) or not policy.get("principalId"):
+        return False
+    allowed = False
+    for statement in policy.get("policyDocument", {}).get("Statement", []):
+        resources = statement.get("Resource", [])
+        resources = [resources] if isinstance(resources, str) else resources
+        if not any(fnmatch.fnmatchcase(method_arn, pattern) for pattern in resources):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed

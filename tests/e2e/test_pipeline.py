@@ -1,0 +1,135 @@
+"""End to end through real protocols: Kafka in, WebSocket and HTTP out, on the local stack."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+from inbox_dev.samples import sample_event
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from tests.e2e.conftest import RunningStack, wait_until
+
+pytestmark = pytest.mark.e2e
+
+
+def unique(name: str) -> str:
+    return f"{name}-{uuid.uuid4().hex[:8]}"
+
+
+def next_message(connection: ClientConnection, timeout: float = 30) -> dict[str, Any]:
+    message: dict[str, Any] = json.loads(connection.recv(timeout=timeout))
+    return message
+
+
+def test_a_like_reaches_every_tab_the_inbox_and_read_state_syncs(local_stack: RunningStack) -> None:
+    # Given alice with two open tabs, and bob
+    alice, bob = unique("alice"), unique("bob")
+    token = local_stack.token(alice)
+    url = f"{local_stack.websocket}?token={token}"
+    with connect(url) as first_tab, connect(url) as second_tab:
+        # When bob's like of alice's post arrives on Kafka
+        local_stack.produce("message-liked", sample_event("message-liked", actor=bob, recipient=alice))
+
+        # Then both tabs are told at once, with the notification as the API shows it
+        created = [next_message(first_tab), next_message(second_tab)]
+        assert [message["type"] for message in created] == ["notification.created"] * 2
+        notification = created[0]["notification"]
+        assert created[1]["notification"] == notification
+        assert (notification["type"], notification["actor"]["id"], notification["read"]) == ("like", bob, False)
+
+        # And the inbox lists it, unread, and counts it
+        listing = local_stack.api("GET", "/notifications", token).json()
+        assert listing["items"] == [notification]
+        assert local_stack.api("GET", "/notifications/unread-count", token).json() == {"count": 1, "capped": False}
+
+        # When alice reads it in the first tab
+        response = local_stack.api("POST", f"/notifications/{notification['id']}/read", token)
+
+        # Then the second tab (and the first) learn it, and the count drops
+        assert response.status_code == 204
+        assert next_message(second_tab) == {"type": "notification.read", "id": notification["id"]}
+        assert next_message(first_tab) == {"type": "notification.read", "id": notification["id"]}
+        assert local_stack.api("GET", "/notifications/unread-count", token).json() == {"count": 0, "capped": False}
+
+
+def test_a_client_message_gets_a_clear_answer_and_the_socket_stays_open(local_stack: RunningStack) -> None:
+    # Given a connected user
+    with connect(f"{local_stack.websocket}?token={local_stack.token(unique('carol'))}") as tab:
+        # When the client sends something the API has no route for
+        tab.send(json.dumps({"action": "hello"}))
+
+        # Then API Gateway's answer comes back and the connection stays usable
+        assert next_message(tab)["message"] == "Forbidden"
+        tab.send("not json at all")
+        assert next_message(tab)["message"] == "Forbidden"
+
+
+@pytest.mark.parametrize(
+    ("query", "status"),
+    [("", 401), ("?token=", 401), ("?token=not-a-jwt", 403)],
+    ids=["no-token", "empty-token", "garbage-token"],
+)
+def test_a_websocket_without_a_valid_token_is_refused(local_stack: RunningStack, query: str, status: int) -> None:
+    # When a client connects without a valid token
+    with pytest.raises(InvalidStatus) as refusal:
+        connect(f"{local_stack.websocket}{query}")
+
+    # Then the handshake is refused, as API Gateway refuses it
+    assert refusal.value.response.status_code == status
+
+
+def test_a_token_of_another_issuer_is_refused_by_both_apis(local_stack: RunningStack) -> None:
+    # Given a well-formed RS256 token signed by a key the issuer never published
+    from inbox_dev.tokens import TokenIssuer
+
+    forged = TokenIssuer(issuer=local_stack.page, audience="inbox-local").mint("mallory")
+
+    # When it is used on the HTTP API and the WebSocket API
+    http = local_stack.api("GET", "/notifications", forged)
+    with pytest.raises(InvalidStatus) as refusal:
+        connect(f"{local_stack.websocket}?token={forged}")
+
+    # Then both refuse it
+    assert http.status_code == 401
+    assert refusal.value.response.status_code == 403
+
+
+def test_a_bad_record_is_dead_lettered_and_the_rest_of_its_batch_is_stored(local_stack: RunningStack) -> None:
+    # Given dave, and a producer that sends a broken record between two good ones
+    dave, erin = unique("dave"), unique("erin")
+    token = local_stack.token(dave)
+    before = len(local_stack.dev("/dev/dead-letters")["items"])
+
+    # When the three records arrive on one topic
+    local_stack.produce("user-followed", sample_event("user-followed", actor=erin, recipient=dave))
+    local_stack.produce("user-followed", b'{"actorId": "erin", "followedUserId": ')
+    local_stack.produce("message-liked", sample_event("message-liked", actor=erin, recipient=dave))
+
+    # Then both good records are stored
+    def inbox_types() -> list[str]:
+        items = local_stack.api("GET", "/notifications", token).json()["items"]
+        return sorted(item["type"] for item in items)
+
+    assert wait_until(lambda: inbox_types() == ["follow", "like"])
+
+    # And the broken one ends in the dead letters, with the reason and where it came from
+    def new_dead_letters() -> list[dict[str, Any]]:
+        return list(local_stack.dev("/dev/dead-letters")["items"][before:])
+
+    dead = wait_until(new_dead_letters, timeout=60)
+    assert dead[0]["source"] == "kafka"
+    assert dead[0]["function"] == "IngestFunction"
+    assert [record["topic"] for record in dead[0]["records"]] == ["user-followed"]
+
+
+def test_the_http_api_refuses_a_request_without_a_token(local_stack: RunningStack) -> None:
+    # When the inbox is asked for without a token
+    response = local_stack.api("GET", "/notifications", None)
+
+    # Then API Gateway's authorizer answers, not the function
+    assert response.status_code == 401
+    assert response.json() == {"message": "Unauthorized"}
