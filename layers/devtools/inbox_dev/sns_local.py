@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 import boto3
@@ -20,6 +21,8 @@ class LocalSns:
         self.application_arns: dict[str, str] = {}
 
     def start(self) -> None:
+        # moto's server logs every request; the pushes are on the page instead.
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)
         self._server.start()
         sns = boto3.client("sns", endpoint_url=self.endpoint, region_name=REGION)
         for platform, sns_platform in PLATFORMS.items():

@@ -241,6 +241,7 @@ class LocalStack:
             issuer=jwt_configuration["issuer"], audience=tuple(jwt_configuration["audience"]), jwks=self.issuer.jwks()
         )
         producer = Producer({"bootstrap.servers": kafka, "linger.ms": 5})
+        self._exit.callback(producer.close)
         dev = DevServer(
             issuer=self.issuer,
             http_api_url=urls.http_api,
