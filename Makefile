@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install dev token invoke seed test lint typecheck validate build browser clean
+.PHONY: install dev token invoke seed bench test lint typecheck validate build browser clean
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS)/.installed java browser
 
@@ -58,6 +58,10 @@ $(TOOLS)/.installed:
 java:
 	@command -v java >/dev/null || { echo "==> Java runtime (for DynamoDB Local)"; \
 		apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
+
+# Figures, not assertions: delivery latency through a private local stack (JSON in .local/bench/).
+bench: $(VENV)/.installed $(TOOLS)/.installed java
+	@$(BIN)/python -m inbox_dev bench
 
 # Debian's Chromium, which the browser test drives (no browser is downloaded).
 browser:

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import clients, wiring
-from inbox.changes import change_of
-from inbox.delivery import Delivery
+from inbox.changes import InboxChange, change_of
+from inbox.delivery import Delivery, Outcome
 from inbox.observability import count, logger, metrics, tracer
 from inbox.settings import fanout_settings
 
@@ -19,26 +19,44 @@ delivery = Delivery(
     wiring.repository(),
     clients.management_api(str(settings.websocket_callback_url), settings.delivery_concurrency),
     clients.sns(),
-    ThreadPoolExecutor(max_workers=settings.delivery_concurrency),
+    settings.delivery_concurrency,
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 
 
-def record_handler(record: DynamoDBRecord) -> None:
-    change = change_of(record)
-    if change is None:
-        return
-    report = delivery.deliver(change)
-    count("WebSocketMessagesSent", report.sent)
-    count("GoneConnections", len(report.gone))
-    count("PushesSent", report.pushed)
-    count("DisabledEndpoints", len(report.disabled_devices))
+def make_record_handler(outcomes: dict[str, Outcome]) -> Callable[[DynamoDBRecord], None]:
+    """Report each record's delivery, done for the whole batch beforehand, as Powertools expects."""
+
+    def handle(record: DynamoDBRecord) -> None:
+        outcome = outcomes[record_key(record)]
+        if isinstance(outcome, Exception):
+            raise outcome
+        count("WebSocketMessagesSent", outcome.sent)
+        count("GoneConnections", len(outcome.gone))
+        count("PushesSent", outcome.pushed)
+        count("DisabledEndpoints", len(outcome.disabled_devices))
+
+    return handle
+
+
+def record_key(record: DynamoDBRecord) -> str:
+    return str(record.dynamodb.sequence_number if record.dynamodb else record.event_id)
 
 
 @logger.inject_lambda_context
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    changes: list[tuple[str, InboxChange | None]] = []
+    unreadable: dict[str, Outcome] = {}
+    for record in (DynamoDBRecord(raw) for raw in event.get("Records", [])):
+        try:
+            changes.append((record_key(record), change_of(record)))
+        except (KeyError, ValueError, TypeError) as error:
+            unreadable[record_key(record)] = error
+    outcomes = {**delivery.deliver_all(changes), **unreadable}
     return dict(
-        process_partial_response(event=event, record_handler=record_handler, processor=processor, context=context)
+        process_partial_response(
+            event=event, record_handler=make_record_handler(outcomes), processor=processor, context=context
+        )
     )

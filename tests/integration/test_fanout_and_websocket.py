@@ -146,3 +146,28 @@ def test_a_bad_token_is_refused(function: Any, context: Any, issuer: Any, make_t
     policy = authorize(function, context, make_token(issuer))
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Deny"
     assert "context" not in policy or policy["context"] in (None, {})
+
+
+def test_a_batch_for_many_users_reads_each_users_audience_once_and_isolates_failures(
+    function: Any, context: Any, stub: Any, repository: Any, user: str, other_user: str
+) -> None:
+    # Given two users with one tab each, the other user's tab failing
+    connect(function, context, user, f"{user}-tab")
+    connect(function, context, other_user, f"{other_user}-tab")
+    stub.failing.add(f"{other_user}-tab")
+
+    # When one batch brings both users' four changes, interleaved
+    mine, theirs = stream_event_for(user)["Records"], stream_event_for(other_user)["Records"]
+    for index, record in enumerate(theirs):
+        record["dynamodb"]["SequenceNumber"] = f"9{index}"
+    batch = {"Records": [record for pair in zip(mine, theirs, strict=True) for record in pair]}
+    repository.meter.reset()
+    response = function("fanout").lambda_handler(batch, context)
+
+    # Then the user got every change in order, and only the other user's records failed
+    kinds = [message["type"] for message in stub.messages[f"{user}-tab"]]
+    assert kinds == ["notification.created", "notification.read", "notification.deleted", "notifications.read_all"]
+    failed = sorted(failure["itemIdentifier"] for failure in response["batchItemFailures"])
+    assert failed == ["90", "91", "92", "93"]
+    # And each user's preferences, connections and devices were read once for the batch
+    assert repository.meter.requests == 2 * 3

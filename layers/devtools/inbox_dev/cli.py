@@ -1,4 +1,4 @@
-"""The project's command line: `python -m inbox_dev dev | token | invoke | seed` (the Makefile's targets)."""
+"""The project's command line: `python -m inbox_dev dev | token | invoke | seed | bench` (the Makefile's targets)."""
 
 from __future__ import annotations
 
@@ -183,6 +183,12 @@ def seed(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def bench(arguments: argparse.Namespace) -> int:
+    from inbox_dev import bench as benchmarks
+
+    return benchmarks.main()
+
+
 # -- entry point --------------------------------------------------------------------------------
 
 
@@ -227,6 +233,8 @@ def parser() -> argparse.ArgumentParser:
     fill.add_argument("--read-share", type=float, default=0.3, help="share of notifications marked read")
     fill.add_argument("--random-seed", type=int, default=7)
     fill.set_defaults(run=seed)
+    measure = commands.add_parser("bench", help="benchmarks against a private local stack (figures, not tests)")
+    measure.set_defaults(run=bench)
     return root
 
 

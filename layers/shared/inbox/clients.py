@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
     from mypy_boto3_sns import SNSClient
 
-RETRIES = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=5)
+# The pool is sized for fan-out, which reads for many users at once.
+RETRIES = Config(
+    retries={"mode": "standard", "max_attempts": 5}, connect_timeout=2, read_timeout=5, max_pool_connections=32
+)
 
 
 @lru_cache(maxsize=4)

@@ -9,13 +9,15 @@ Clients treat messages idempotently (by notification id), so a retried record is
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.changes import InboxChange
+from inbox.models import Preferences, StoredDevice
 from inbox.push import publish_kwargs
 
 if TYPE_CHECKING:
@@ -47,42 +49,95 @@ def _error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
+@dataclass
+class Audience:
+    """Where a user's changes go, read once per batch: preferences, open connections, enabled phones."""
+
+    preferences: Preferences
+    connections: list[str]
+    devices: list[StoredDevice]
+
+
+Outcome = DeliveryReport | Exception
+
+
 class Delivery:
+    """Delivers a batch of changes: users side by side, each user's changes in stream order.
+
+    A user's preferences, connections and devices are read once per batch, not once per
+    change; posts to connections run on a bounded pool shared by the whole batch.
+    """
+
     def __init__(
         self,
         repository: Repository,
         management_api: ApiGatewayManagementApiClient,
         sns: SNSClient,
-        pool: ThreadPoolExecutor,
+        concurrency: int,
     ) -> None:
         self._repository = repository
         self._management_api = management_api
         self._sns = sns
-        self._pool = pool
+        # Two pools: a user's thread waits for its posts, so posts must not queue behind users.
+        self._users = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="user")
+        self._posts = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="post")
 
-    def deliver(self, change: InboxChange) -> DeliveryReport:
+    def deliver_all(self, changes: Sequence[tuple[str, InboxChange | None]]) -> dict[str, Outcome]:
+        """The outcome of each keyed change: its report, or the error that should fail its record."""
+        outcomes: dict[str, Outcome] = {}
+        by_user: dict[str, list[tuple[str, InboxChange]]] = {}
+        for key, change in changes:
+            if change is None:
+                outcomes[key] = DeliveryReport()
+            else:
+                by_user.setdefault(change.user_id, []).append((key, change))
+        for user_outcomes in self._users.map(self._deliver_user, by_user.values()):
+            outcomes.update(user_outcomes)
+        return outcomes
+
+    def _deliver_user(self, changes: list[tuple[str, InboxChange]]) -> dict[str, Outcome]:
+        try:
+            audience = self._audience(changes[0][1].user_id, any(change.created for _, change in changes))
+        except (ClientError, BotoCoreError) as error:
+            return {key: error for key, _ in changes}
+        outcomes: dict[str, Outcome] = {}
+        for key, change in changes:
+            try:
+                outcomes[key] = self._deliver(change, audience)
+            except (DeliveryFailed, ClientError, BotoCoreError) as error:
+                outcomes[key] = error
+        return outcomes
+
+    def _audience(self, user_id: str, with_devices: bool) -> Audience:
+        preferences = self._repository.preferences(user_id)
+        connections = self._repository.connections(user_id) if preferences.channels.websocket else []
+        devices = []
+        if with_devices and preferences.channels.push:
+            devices = [stored for stored in self._repository.stored_devices(user_id) if stored.device.enabled]
+        return Audience(preferences, connections, devices)
+
+    def _deliver(self, change: InboxChange, audience: Audience) -> DeliveryReport:
         report = DeliveryReport()
-        preferences = self._repository.preferences(change.user_id)
-        if preferences.channels.websocket:
-            self._to_connections(change, report)
-        if change.created is not None and preferences.channels.push:
-            self._to_devices(change, report)
+        self._to_connections(change, audience, report)
+        if change.created is not None:
+            self._to_devices(change, audience, report)
         if report.errors:
             raise DeliveryFailed("; ".join(report.errors))
         return report
 
-    def _to_connections(self, change: InboxChange, report: DeliveryReport) -> None:
+    def _to_connections(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
         data = json.dumps(change.message, separators=(",", ":")).encode()
         if len(data) > WEBSOCKET_FRAME_LIMIT:
             report.errors.append(f"message of {len(data)} bytes exceeds the WebSocket frame limit")
             return
-        connection_ids = self._repository.connections(change.user_id)
-        outcomes = self._pool.map(lambda connection_id: self._post(connection_id, data), connection_ids)
+        connection_ids = list(audience.connections)
+        outcomes = self._posts.map(lambda connection_id: self._post(connection_id, data), connection_ids)
         for connection_id, outcome in zip(connection_ids, outcomes, strict=True):
             if outcome == "sent":
                 report.sent += 1
             elif outcome == "gone":
                 report.gone.append(connection_id)
+                audience.connections.remove(connection_id)
                 self._repository.remove_connection(change.user_id, connection_id)
             else:
                 report.errors.append(f"connection {connection_id}: {outcome}")
@@ -96,15 +151,15 @@ class Delivery:
             return _error_code(error) or str(error)
         return "sent"
 
-    def _to_devices(self, change: InboxChange, report: DeliveryReport) -> None:
+    def _to_devices(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
         assert change.created is not None
-        devices = [stored for stored in self._repository.stored_devices(change.user_id) if stored.device.enabled]
-        for stored in devices:
+        for stored in list(audience.devices):
             try:
                 self._sns.publish(**publish_kwargs(stored.endpoint_arn, change.created))
             except ClientError as error:
                 if _error_code(error) in ENDPOINT_DISABLED:
                     report.disabled_devices.append(stored.device.id)
+                    audience.devices.remove(stored)
                     self._repository.disable_device(change.user_id, stored.device.id)
                 else:
                     report.errors.append(f"device {stored.device.id}: {_error_code(error) or error}")
