@@ -3,81 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
-import subprocess
-import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
 import requests
 from confluent_kafka import Producer
-from inbox_dev.dynamodb_local import free_port
-from inbox_dev.template import PROJECT_ROOT
-
-READY_LINE = "Local stack ready"
-STARTUP_SECONDS = 180
-
-
-@dataclass
-class StackProcess:
-    """A running stack: its process, its output so far, and the ports it was given."""
-
-    process: subprocess.Popen[str]
-    ports: dict[str, int]
-    output: list[str] = field(default_factory=list)
-
-    @classmethod
-    def start(cls, command: list[str], ports: dict[str, int]) -> StackProcess:
-        process = subprocess.Popen(  # noqa: S603 - our own command line
-            command,
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-            text=True,
-            start_new_session=True,
-        )
-        running = cls(process, ports)
-        threading.Thread(target=running._read, daemon=True).start()
-        return running
-
-    def _read(self) -> None:
-        assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self.output.append(line.rstrip("\n"))
-
-    def wait_for(self, text: str, timeout: float) -> None:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if any(text in line for line in self.output):
-                return
-            if self.process.poll() is not None:
-                break
-            time.sleep(0.2)
-        raise AssertionError(f"{text!r} did not appear; output so far:\n" + "\n".join(self.output[-60:]))
-
-    def interrupt(self, timeout: float = 90) -> int:
-        """Ctrl-C, as a terminal sends it: SIGINT to the whole process group."""
-        os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=timeout)
-
-    def kill(self) -> None:
-        if self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-
-
-def stack_ports() -> dict[str, int]:
-    names = ("page", "http", "websocket", "dynamodb", "kafka", "sns")
-    return {name: free_port() for name in names}
-
-
-def port_flags(ports: dict[str, int]) -> list[str]:
-    return [flag for name, port in ports.items() for flag in (f"--{name}-port", str(port))]
+from inbox_dev.stack_process import READY_LINE, STARTUP_SECONDS, StackProcess, port_flags, stack_command, stack_ports
 
 
 @dataclass
@@ -126,7 +60,7 @@ def wait_until(condition: Any, timeout: float = 30, interval: float = 0.2) -> An
 def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningStack]:
     ports = stack_ports()
     state_dir = tmp_path_factory.mktemp("stack")
-    command = [sys.executable, "-m", "inbox_dev", "dev", "--quiet", "--state-dir", str(state_dir), *port_flags(ports)]
+    command = stack_command("--quiet", "--state-dir", str(state_dir), *port_flags(ports))
     stack = StackProcess.start(command, ports)
     try:
         stack.wait_for(READY_LINE, STARTUP_SECONDS)

@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import socket
-import sys
 from pathlib import Path
 
 import pytest
 import requests
-
-from tests.e2e.conftest import READY_LINE, STARTUP_SECONDS, StackProcess, port_flags, stack_ports
+from inbox_dev.stack_process import READY_LINE, STARTUP_SECONDS, StackProcess, port_flags, stack_command, stack_ports
 
 pytestmark = pytest.mark.e2e
 
@@ -58,9 +56,7 @@ def test_a_port_in_use_gives_a_clear_message_and_the_flag_to_change_it(tmp_path:
         squatter.listen()
 
         # When the stack starts
-        stack = StackProcess.start(
-            [sys.executable, "-m", "inbox_dev", "dev", "--state-dir", str(tmp_path), *port_flags(ports)], ports
-        )
+        stack = StackProcess.start(stack_command("--state-dir", str(tmp_path), *port_flags(ports)), ports)
         code = stack.process.wait(timeout=60)
 
     # Then it stops at once with the reason and the way out

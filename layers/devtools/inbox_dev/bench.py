@@ -20,15 +20,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import requests
 from confluent_kafka import Producer
 from websockets.asyncio.client import ClientConnection, connect
 
-from inbox_dev.dynamodb_local import free_port
 from inbox_dev.samples import sample_event
-from inbox_dev.stack import STATE_DIR, LocalStack, StackConfig, StackUrls
-from inbox_dev.tokens import TokenIssuer
+from inbox_dev.stack import STATE_DIR
+from inbox_dev.stack_process import READY_LINE, STARTUP_SECONDS, StackProcess, port_flags, stack_command, stack_ports
 
 RESULTS_FILE = STATE_DIR / "bench" / "results.json"
+HOST = "127.0.0.1"
 
 
 @dataclass(frozen=True)
@@ -92,14 +93,15 @@ def _produce(kafka: str, plan: list[tuple[str, dict[str, Any]]], rate: float, se
     producer.flush(30)
 
 
-async def delivery_latency(urls: StackUrls, issuer: TokenIssuer, run: LatencyRun) -> dict[str, Any]:
+async def delivery_latency(ports: dict[str, int], run: LatencyRun) -> dict[str, Any]:
     users = [f"bench-user-{index:03d}" for index in range(run.users)]
     deliveries = _Deliveries()
     connections = []
     for user in users:
-        token = issuer.mint(user)
+        token = requests.post(f"http://{HOST}:{ports['page']}/dev/token", json={"user": user}, timeout=10).json()
         for _ in range(run.connections_per_user):
-            connections.append(await connect(f"{urls.websocket}?token={token}", max_queue=None))
+            url = f"ws://{HOST}:{ports['websocket']}/live?token={token['token']}"
+            connections.append(await connect(url, max_queue=None))
     listeners = [asyncio.create_task(deliveries.listen(connection)) for connection in connections]
     plan = []
     for index in range(run.events):
@@ -108,7 +110,7 @@ async def delivery_latency(urls: StackUrls, issuer: TokenIssuer, run: LatencyRun
         plan.append((resource_id, {**value, "postId": resource_id}))
     deliveries.expected = run.events * run.connections_per_user
     sent: dict[str, float] = {}
-    producer = threading.Thread(target=_produce, args=(urls.kafka, plan, run.rate_per_s, sent))
+    producer = threading.Thread(target=_produce, args=(f"{HOST}:{ports['kafka']}", plan, run.rate_per_s, sent))
     producer.start()
     # A timeout is a result too: what did not arrive is reported as lost.
     with contextlib.suppress(TimeoutError):
@@ -135,23 +137,16 @@ async def delivery_latency(urls: StackUrls, issuer: TokenIssuer, run: LatencyRun
 
 
 def run_benchmarks(run: LatencyRun | None = None) -> dict[str, Any]:
-    """Start a private local stack on free ports, measure, stop it; return the results."""
-    config = StackConfig(
-        page_port=free_port(),
-        http_port=free_port(),
-        websocket_port=free_port(),
-        dynamodb_port=free_port(),
-        kafka_port=free_port(),
-        sns_port=free_port(),
-        state_dir=Path(tempfile.mkdtemp(prefix="inbox-bench-")),
-    )
-    stack = LocalStack(config)
-    urls = stack.start()
+    """Start a private local stack on free ports, in its own process as `make dev` runs; measure; stop it."""
+    ports = stack_ports()
+    state_dir = tempfile.mkdtemp(prefix="inbox-bench-")
+    stack = StackProcess.start(stack_command("--quiet", "--state-dir", state_dir, *port_flags(ports)), ports)
     try:
-        assert stack.issuer is not None
-        latency = asyncio.run(delivery_latency(urls, stack.issuer, run or LatencyRun()))
+        stack.wait_for(READY_LINE, STARTUP_SECONDS)
+        latency = asyncio.run(delivery_latency(ports, run or LatencyRun()))
+        stack.interrupt()
     finally:
-        stack.stop()
+        stack.kill()
     return {"machine": machine(), "latency": latency}
 
 
