@@ -46,7 +46,7 @@ def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> w
     return web.json_response(body, status=status, headers=headers)
 
 
-class _Functions:
+class FunctionInvoker:
     """Runs blocking function invocations off the event loop."""
 
     def __init__(self, functions: Mapping[str, LocalFunction], threads: int = 16) -> None:
@@ -94,7 +94,7 @@ class JwtAuthorizer:
 @dataclass
 class HttpApi:
     routes: list[HttpRoute]
-    functions: _Functions
+    functions: FunctionInvoker
     authorizer: JwtAuthorizer
     cors: Mapping[str, Any] = field(default_factory=dict)
 
@@ -235,7 +235,7 @@ class _Connection:
 @dataclass
 class WebSocketApi:
     routes: list[WebSocketRoute]
-    functions: _Functions
+    functions: FunctionInvoker
     stage: str
     connections: dict[str, _Connection] = field(default_factory=dict)
 

@@ -31,7 +31,7 @@ from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.devserver import DevServer
 from inbox_dev.dynamodb_local import dynamodb_local, wait_for_port
 from inbox_dev.event_sources import KafkaPoller, StreamPoller, kafka_mappings, stream_mappings
-from inbox_dev.gateway import WEBSOCKET_API_ID, HttpApi, JwtAuthorizer, WebSocketApi, _Functions
+from inbox_dev.gateway import WEBSOCKET_API_ID, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
 from inbox_dev.runtime import ACCOUNT_ID, REGION, LocalFunction
 from inbox_dev.sns_local import LocalSns
 from inbox_dev.template import PROJECT_ROOT, functions, http_routes, resource, table_definition, websocket_routes
@@ -233,7 +233,7 @@ class LocalStack:
         self._step("functions", ", ".join(functions()), lambda: self._start_functions(urls, values))
         self._exit.callback(self._stop_functions)
 
-        invoker = _Functions(self.functions)
+        invoker = FunctionInvoker(self.functions)
         self._exit.callback(invoker.close)
         http_api = resource("HttpApi")["Properties"]
         jwt_configuration = resolve_intrinsics(http_api["Auth"]["Authorizers"]["UserJwt"]["JwtConfiguration"], values)
