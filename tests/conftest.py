@@ -18,9 +18,9 @@ from typing import Any
 
 import boto3
 import pytest
-from inbox_dev.dynamodb_local import dynamodb_local
+from inbox_dev.dynamodb_local import create_table, dynamodb_local
 from inbox_dev.management_api import ManagementApiStub
-from inbox_dev.template import PROJECT_ROOT, table_definition
+from inbox_dev.template import PROJECT_ROOT
 from inbox_dev.tokens import TokenIssuer
 
 EVENTS_DIR = PROJECT_ROOT / "events"
@@ -59,21 +59,14 @@ def dynamodb_endpoint() -> Iterator[str]:
 @pytest.fixture(scope="session")
 def table(dynamodb_endpoint: str) -> Iterator[Any]:
     """The notifications table, created from template.yaml's own definition."""
-    client = boto3.client("dynamodb", endpoint_url=dynamodb_endpoint)
-    definition, ttl_attribute = table_definition()
-    client.create_table(TableName=TABLE_NAME, **definition)
-    client.get_waiter("table_exists").wait(TableName=TABLE_NAME)
-    if ttl_attribute:
-        client.update_time_to_live(
-            TableName=TABLE_NAME, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
-        )
+    create_table(dynamodb_endpoint, TABLE_NAME)
     yield boto3.resource("dynamodb", endpoint_url=dynamodb_endpoint).Table(TABLE_NAME)
-    client.delete_table(TableName=TABLE_NAME)
+    boto3.client("dynamodb", endpoint_url=dynamodb_endpoint).delete_table(TableName=TABLE_NAME)
 
 
 @pytest.fixture(scope="session")
 def sns_endpoint() -> Iterator[str]:
-    from inbox_dev.dynamodb_local import free_port
+    from inbox_dev.processes import free_port
     from moto.server import ThreadedMotoServer
 
     port = free_port()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import json
 import os
 import random
@@ -120,7 +119,7 @@ def token(arguments: argparse.Namespace) -> int:
 
 def invoke(arguments: argparse.Namespace) -> int:
     """Run one function in this process with the template's environment, against the running stack."""
-    from inbox_dev.runtime import LambdaContext
+    from inbox_dev.runtime import LambdaContext, load_handler
     from inbox_dev.template import functions
 
     state = running_stack(arguments.state_dir)
@@ -131,8 +130,7 @@ def invoke(arguments: argparse.Namespace) -> int:
     spec = specs[arguments.function]
     event = json.loads(Path(arguments.event).read_text())
     os.environ.update(state["functions"][spec.logical_id])
-    sys.path.insert(0, str(spec.code_dir))
-    handler = getattr(importlib.import_module(spec.module), spec.handler)
+    handler = load_handler(spec)
     result = handler(event, LambdaContext(spec.logical_id, spec.memory_mb, spec.timeout_s))
     print(json.dumps(result, indent=2, default=str))
     return 0

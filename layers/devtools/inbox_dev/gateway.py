@@ -70,14 +70,14 @@ class JwtAuthorizer:
 
     issuer: str
     audience: tuple[str, ...]
-    jwks: Mapping[str, Any]
+    keys: jwt.PyJWKSet
 
     def claims(self, header: str | None) -> dict[str, Any] | None:
         scheme, _, token = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None
         try:
-            key = jwt.PyJWKSet.from_dict(dict(self.jwks))[jwt.get_unverified_header(token).get("kid", "")]
+            key = self.keys[jwt.get_unverified_header(token).get("kid", "")]
             claims: dict[str, Any] = jwt.decode(
                 token,
                 key.key,

@@ -20,6 +20,7 @@ import threading
 import time
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -73,6 +74,13 @@ class _PrefixedLines(io.TextIOBase):
         return len(text)
 
 
+def load_handler(spec: FunctionSpec) -> Callable[[dict[str, Any], Any], Any]:
+    """Import the handler as Lambda does: the function's code folder first on the path."""
+    sys.path.insert(0, str(spec.code_dir))
+    handler: Callable[[dict[str, Any], Any], Any] = getattr(importlib.import_module(spec.module), spec.handler)
+    return handler
+
+
 def _serve(spec: FunctionSpec, environment: dict[str, str], log_path: str, echo: bool, channel: Connection) -> None:
     """The worker process: set up like Lambda, import the handler once, serve invocations."""
     # Ctrl-C reaches the whole process group; the stack stops its workers itself.
@@ -81,9 +89,8 @@ def _serve(spec: FunctionSpec, environment: dict[str, str], log_path: str, echo:
     os.environ.update(environment)
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - open for the life of the worker
     sys.stdout = sys.stderr = _PrefixedLines(f"[{spec.logical_id}]", log, sys.__stdout__ if echo else None)
-    sys.path.insert(0, str(spec.code_dir))
     try:
-        handler = getattr(importlib.import_module(spec.module), spec.handler)
+        handler = load_handler(spec)
     except Exception as error:
         traceback.print_exc()
         channel.send(("init_error", f"{type(error).__name__}: {error}"))

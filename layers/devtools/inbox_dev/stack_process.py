@@ -14,7 +14,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from inbox_dev.dynamodb_local import free_port
+from inbox_dev.processes import free_port
 from inbox_dev.template import PROJECT_ROOT
 
 READY_LINE = "Local stack ready"
