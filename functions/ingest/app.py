@@ -2,32 +2,41 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEventRecord
+from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent, KafkaEventRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import wiring
 from inbox.events import InvalidRecord
-from inbox.ingest import Ingestor, events_of
+from inbox.ingest import Event, Ingestor, RecordOutcome, events_of
 from inbox.observability import count, logger, metrics, tracer
+from inbox.settings import ingest_settings
 
-repository = wiring.repository()
+ingestor = Ingestor(wiring.repository(), ingest_settings().ingest_concurrency)
 processor = BatchProcessor(event_type=EventType.Kafka, raise_on_entire_batch_failure=False)
+OUTCOME_METRICS = {
+    "created": "NotificationsCreated",
+    "duplicate": "DuplicatesSkipped",
+    "retracted": "NotificationsRetracted",
+    "muted": "MutedSkipped",
+    "self_action": "SelfActionsSkipped",
+}
 
 
-def make_record_handler(ingestor: Ingestor) -> Callable[[KafkaEventRecord], None]:
+def record_key(record: KafkaEventRecord) -> str:
+    return f"{record.topic}:{record.partition}:{record.offset}"
+
+
+def make_record_handler(outcomes: dict[str, RecordOutcome]) -> Callable[[KafkaEventRecord], None]:
+    """Report each record's outcome, applied for the whole batch beforehand, as Powertools expects."""
+
     def handle(record: KafkaEventRecord) -> None:
-        where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
-        try:
-            events = events_of(record)
-        except InvalidRecord as error:
-            count("BadRecords")
-            logger.warning("bad record", extra={**where, "reason": str(error)})
-            raise
-        for event in events:
-            ingestor.apply(event)
+        outcome = outcomes[record_key(record)]
+        if isinstance(outcome, Exception):
+            raise outcome
 
     return handle
 
@@ -36,19 +45,22 @@ def make_record_handler(ingestor: Ingestor) -> Callable[[KafkaEventRecord], None
 @tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    ingestor = Ingestor(repository)
+    readable: list[tuple[str, list[Event]]] = []
+    unreadable: dict[str, RecordOutcome] = {}
+    for record in KafkaEvent(event).records:
+        try:
+            readable.append((record_key(record), events_of(record)))
+        except InvalidRecord as error:
+            count("BadRecords")
+            where = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
+            logger.warning("bad record", extra={**where, "reason": str(error)})
+            unreadable[record_key(record)] = error
+    outcomes = {**ingestor.apply_all(readable), **unreadable}
     response = process_partial_response(
-        event=event, record_handler=make_record_handler(ingestor), processor=processor, context=context
+        event=event, record_handler=make_record_handler(outcomes), processor=processor, context=context
     )
-    for outcome, metric in (
-        ("created", "NotificationsCreated"),
-        ("duplicate", "DuplicatesSkipped"),
-        ("retracted", "NotificationsRetracted"),
-        ("muted", "MutedSkipped"),
-        ("self_action", "SelfActionsSkipped"),
-    ):
-        count(metric, ingestor.outcomes[outcome])
-    logger.info(
-        "batch ingested", extra={"outcomes": dict(ingestor.outcomes), "failures": len(response["batchItemFailures"])}
-    )
+    tally = Counter(result for outcome in outcomes.values() if isinstance(outcome, list) for result in outcome)
+    for outcome, metric in OUTCOME_METRICS.items():
+        count(metric, tally[outcome])
+    logger.info("batch ingested", extra={"outcomes": dict(tally), "failures": len(response["batchItemFailures"])})
     return dict(response)

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from inbox.batches import in_order_per_key
 from inbox.changes import InboxChange
 from inbox.models import Preferences, StoredDevice
 from inbox.push import publish_kwargs
@@ -43,6 +44,10 @@ class DeliveryReport:
     pushed: int = 0
     disabled_devices: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def _user_of(keyed_change: tuple[str, InboxChange]) -> str:
+    return keyed_change[1].user_id
 
 
 def _error_code(error: ClientError) -> str:
@@ -84,14 +89,9 @@ class Delivery:
 
     def deliver_all(self, changes: Sequence[tuple[str, InboxChange | None]]) -> dict[str, Outcome]:
         """The outcome of each keyed change: its report, or the error that should fail its record."""
-        outcomes: dict[str, Outcome] = {}
-        by_user: dict[str, list[tuple[str, InboxChange]]] = {}
-        for key, change in changes:
-            if change is None:
-                outcomes[key] = DeliveryReport()
-            else:
-                by_user.setdefault(change.user_id, []).append((key, change))
-        for user_outcomes in self._users.map(self._deliver_user, by_user.values()):
+        outcomes: dict[str, Outcome] = {key: DeliveryReport() for key, change in changes if change is None}
+        deliverable = [(key, change) for key, change in changes if change is not None]
+        for user_outcomes in in_order_per_key(self._users, deliverable, _user_of, self._deliver_user):
             outcomes.update(user_outcomes)
         return outcomes
 

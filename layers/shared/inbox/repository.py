@@ -34,6 +34,7 @@ actor id/username/avatar, rt/ri/x resource type/id/excerpt, c createdAt (ms), s 
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -116,22 +117,27 @@ class CapacityMeter:
     requests: int = 0
     by_index: dict[str, float] = field(default_factory=dict)
 
+    # Batches are applied on several threads at once.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
     def record(self, operation: str, consumed: Mapping[str, Any] | None) -> None:
-        self.requests += 1
-        if not consumed:
-            return
-        units = float(consumed.get("CapacityUnits", 0) or 0)
-        if operation in READ_OPERATIONS:
-            self.read_units += units
-        else:
-            self.write_units += units
-        for name, index_units in (consumed.get("GlobalSecondaryIndexes") or {}).items():
-            self.by_index[name] = self.by_index.get(name, 0.0) + float(index_units.get("CapacityUnits", 0) or 0)
+        with self._lock:
+            self.requests += 1
+            if not consumed:
+                return
+            units = float(consumed.get("CapacityUnits", 0) or 0)
+            if operation in READ_OPERATIONS:
+                self.read_units += units
+            else:
+                self.write_units += units
+            for name, index_units in (consumed.get("GlobalSecondaryIndexes") or {}).items():
+                self.by_index[name] = self.by_index.get(name, 0.0) + float(index_units.get("CapacityUnits", 0) or 0)
 
     def reset(self) -> None:
-        self.read_units = self.write_units = 0.0
-        self.requests = 0
-        self.by_index.clear()
+        with self._lock:
+            self.read_units = self.write_units = 0.0
+            self.requests = 0
+            self.by_index.clear()
 
 
 def notification_from_item(item: Mapping[str, Any], watermark: int) -> Notification:

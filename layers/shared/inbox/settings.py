@@ -56,6 +56,14 @@ class FanoutSettings(BaseSettings):
     delivery_concurrency: int = Field(default=16, ge=1, le=128, validation_alias="DELIVERY_CONCURRENCY")
 
 
+class IngestSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    # Recipients of a batch are stored side by side: a conditional put is one round trip, and
+    # a batch of 500 stored one after another would spend most of its time waiting.
+    ingest_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="INGEST_CONCURRENCY")
+
+
 class AuthSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
@@ -77,6 +85,11 @@ def push_settings() -> PushSettings:
 @lru_cache(maxsize=1)
 def fanout_settings() -> FanoutSettings:
     return FanoutSettings()  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def ingest_settings() -> IngestSettings:
+    return IngestSettings()
 
 
 @lru_cache(maxsize=1)
