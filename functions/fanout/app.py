@@ -10,7 +10,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import clients, wiring
 from inbox.changes import InboxChange, change_of
-from inbox.delivery import Delivery, Outcome
+from inbox.delivery import Delivery, DeliveryReport, Outcome
 from inbox.observability import count, logger, metrics, tracer
 from inbox.settings import fanout_settings
 
@@ -31,10 +31,6 @@ def make_record_handler(outcomes: dict[str, Outcome]) -> Callable[[DynamoDBRecor
         outcome = outcomes[record_key(record)]
         if isinstance(outcome, Exception):
             raise outcome
-        count("WebSocketMessagesSent", outcome.sent)
-        count("GoneConnections", len(outcome.gone))
-        count("PushesSent", outcome.pushed)
-        count("DisabledEndpoints", len(outcome.disabled_devices))
 
     return handle
 
@@ -55,8 +51,13 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         except (KeyError, ValueError, TypeError) as error:
             unreadable[record_key(record)] = error
     outcomes = {**delivery.deliver_all(changes), **unreadable}
-    return dict(
-        process_partial_response(
-            event=event, record_handler=make_record_handler(outcomes), processor=processor, context=context
-        )
+    response = process_partial_response(
+        event=event, record_handler=make_record_handler(outcomes), processor=processor, context=context
     )
+    # One value per metric per batch, not per record.
+    reports = [outcome for outcome in outcomes.values() if isinstance(outcome, DeliveryReport)]
+    count("WebSocketMessagesSent", sum(report.sent for report in reports))
+    count("GoneConnections", sum(len(report.gone) for report in reports))
+    count("PushesSent", sum(report.pushed for report in reports))
+    count("DisabledEndpoints", sum(len(report.disabled_devices) for report in reports))
+    return dict(response)

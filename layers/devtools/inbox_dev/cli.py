@@ -1,4 +1,7 @@
-"""The project's command line: `python -m inbox_dev dev | token | invoke | seed | bench` (the Makefile's targets)."""
+"""The project's command line, behind the Makefile's targets.
+
+`python -m inbox_dev dev | token | invoke | seed | export | import | bench`
+"""
 
 from __future__ import annotations
 
@@ -181,10 +184,127 @@ def seed(arguments: argparse.Namespace) -> int:
     return 0
 
 
-def bench(arguments: argparse.Namespace) -> int:
-    from inbox_dev import bench as benchmarks
+# -- export, import: backups of one user (inbox_dev.backup) -------------------------------------
 
-    return benchmarks.main()
+
+def _backup_repository(arguments: argparse.Namespace) -> tuple[Any, str]:
+    """The Repository of `--table` (boto3's credential chain), else of the running stack's table."""
+    import boto3
+    from inbox.clients import RETRIES
+    from inbox.repository import Repository
+    from inbox.settings import TableSettings
+
+    if arguments.table:
+        name = arguments.table
+        resource = boto3.resource(
+            "dynamodb", endpoint_url=arguments.endpoint_url, region_name=arguments.region, config=RETRIES
+        )
+    else:
+        state = running_stack(arguments.state_dir)
+        os.environ.update(state["functions"]["ApiFunction"])
+        name = os.environ["TABLE_NAME"]
+        resource = boto3.resource("dynamodb", config=RETRIES)
+    # Backups copy items as stored: the expiries a Repository wants are never computed here.
+    settings = TableSettings.model_validate({"TABLE_NAME": name})
+    repository = Repository(
+        resource.Table(name),
+        notification_ttl_seconds=settings.notification_ttl_seconds,
+        connection_ttl_seconds=settings.connection_ttl_seconds,
+    )
+    return repository, name
+
+
+def _endpoint_without_table(arguments: argparse.Namespace) -> bool:
+    if not arguments.table and (arguments.endpoint_url or arguments.region):
+        print("error: --endpoint-url and --region go with --table", file=sys.stderr)
+        return True
+    return False
+
+
+def export_backup(arguments: argparse.Namespace) -> int:
+    """One user's notifications (read state, tombstones), devices and preferences as JSON Lines."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from tqdm import tqdm
+
+    from inbox_dev import backup
+
+    if _endpoint_without_table(arguments):
+        return 2
+    user = arguments.user
+    output = arguments.output or backup.default_file_name(user)
+    to_stdout = output == "-"
+    if not to_stdout and Path(output).exists() and not arguments.force:
+        print(f"error: {output} exists; --force replaces it", file=sys.stderr)
+        return 1
+    try:
+        repository, table = _backup_repository(arguments)
+        stored = repository.export_items(user)
+        with tqdm(stored, desc=f"export {user}", unit=" items", file=sys.stderr, disable=None) as items:
+            if to_stdout:
+                counts = backup.write_backup(user, items, sys.stdout, exported_at=datetime.now(UTC))
+                sys.stdout.flush()
+            else:
+                # Written aside and renamed when complete: a failed export leaves no half file behind.
+                partial = Path(f"{output}.partial")
+                try:
+                    with partial.open("w", encoding="utf-8") as out:
+                        counts = backup.write_backup(user, items, out, exported_at=datetime.now(UTC))
+                    partial.replace(output)
+                finally:
+                    partial.unlink(missing_ok=True)
+    except (backup.BackupError, OSError, BotoCoreError, ClientError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    report = sys.stderr if to_stdout else sys.stdout
+    if not counts:
+        print(f"warning: {table} holds nothing for user {user!r}", file=sys.stderr)
+    where = "stdout" if to_stdout else output
+    print(f"Exported {backup.describe(counts)} of {user} from {table} to {where}.", file=report)
+    return 0
+
+
+def import_backup(arguments: argparse.Namespace) -> int:
+    """Validate a whole backup file, then write its items (overwriting; items not in the file stay)."""
+    from botocore.exceptions import BotoCoreError, ClientError
+    from tqdm import tqdm
+
+    from inbox_dev import backup
+
+    if _endpoint_without_table(arguments):
+        return 2
+    now_s = int(datetime.now(UTC).timestamp())
+    try:
+        if arguments.file == "-":
+            parsed = backup.read_backup(sys.stdin.buffer, now_s=now_s, user=arguments.user)
+        else:
+            with Path(arguments.file).open("rb") as lines:
+                parsed = backup.read_backup(lines, now_s=now_s, user=arguments.user)
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except backup.BackupError as error:
+        print(f"error: {arguments.file}: {error}; nothing was written", file=sys.stderr)
+        return 1
+    moved = f" (exported as {parsed.header.user})" if parsed.user != parsed.header.user else ""
+    expired = f"; {parsed.expired} expired items left out" if parsed.expired else ""
+    if arguments.dry_run:
+        print(f"{arguments.file} is valid: it would write {backup.describe(parsed.counts)} for {parsed.user}{moved}.")
+        return 0
+    try:
+        repository, table = _backup_repository(arguments)
+        with tqdm(parsed.items, desc=f"import {parsed.user}", unit=" items", file=sys.stderr, disable=None) as items:
+            repository.import_items(items)
+    except (BotoCoreError, ClientError) as error:
+        print(f"error: {error}; part of the file may be written: importing it again is safe", file=sys.stderr)
+        return 1
+    print(f"Imported {backup.describe(parsed.counts)} for {parsed.user}{moved} into {table}{expired}.")
+    return 0
+
+
+def bench(arguments: argparse.Namespace) -> int:
+    from inbox_dev.bench import suite
+
+    return suite.main()
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -231,7 +351,22 @@ def parser() -> argparse.ArgumentParser:
     fill.add_argument("--read-share", type=float, default=0.3, help="share of notifications marked read")
     fill.add_argument("--random-seed", type=int, default=7)
     fill.set_defaults(run=seed)
-    measure = commands.add_parser("bench", help="benchmarks against a private local stack (figures, not tests)")
+
+    target = argparse.ArgumentParser(add_help=False)
+    target.add_argument("--table", help="this table, with boto3's usual credentials (default: the running stack's)")
+    target.add_argument("--endpoint-url", help="with --table: the DynamoDB endpoint (default: boto3's)")
+    target.add_argument("--region", help="with --table: the table's region (default: boto3's)")
+    dump = commands.add_parser("export", parents=[common, target], help="write one user's items as JSON Lines")
+    dump.add_argument("user")
+    dump.add_argument("--output", "-o", help="the file, - for stdout (default: <user>.jsonl in this directory)")
+    dump.add_argument("--force", action="store_true", help="replace the output file if it exists")
+    dump.set_defaults(run=export_backup)
+    load = commands.add_parser("import", parents=[common, target], help="write a backup's items to the table")
+    load.add_argument("file", help="a file written by export, - for stdin")
+    load.add_argument("--user", help="restore under this user id instead of the file's")
+    load.add_argument("--dry-run", action="store_true", help="validate the file only; write nothing")
+    load.set_defaults(run=import_backup)
+    measure = commands.add_parser("bench", help="every benchmark, each next to its floor (figures, not tests)")
     measure.set_defaults(run=bench)
     return root
 

@@ -1,13 +1,15 @@
 """A loopback stand-in for API Gateway's WebSocket Management API (and a JWKS endpoint).
 
 POST /@connections/{id} records the message, or answers 410 GoneException for connections
-marked gone; GET /.well-known/jwks.json serves the local issuer's keys.
+marked gone, after ``delay_s`` (to stand in for a remote API's latency); GET
+/.well-known/jwks.json serves the local issuer's keys.
 """
 
 from __future__ import annotations
 
 import json
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -17,8 +19,9 @@ from urllib.parse import unquote
 
 
 class ManagementApiStub:
-    def __init__(self, jwks: dict[str, Any] | None = None) -> None:
+    def __init__(self, jwks: dict[str, Any] | None = None, delay_s: float = 0.0) -> None:
         self.jwks = jwks or {"keys": []}
+        self.delay_s = delay_s
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
         self.failing: set[str] = set()
@@ -63,6 +66,8 @@ class ManagementApiStub:
                     self._answer(404, {"message": "not found"})
                     return
                 connection_id = unquote(self.path[index + len(prefix) :])
+                if stub.delay_s:
+                    time.sleep(stub.delay_s)
                 with stub._lock:
                     if connection_id in stub.gone:
                         self._answer(410, {"message": "gone"}, error="GoneException")

@@ -36,7 +36,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -202,7 +202,17 @@ class Repository:
 
     def store(self, event: NotificationEvent, *, stored_at_ms: int | None = None) -> bool:
         """Store the notification for an event; False when this action was stored before."""
-        stored_at = stored_at_ms if stored_at_ms is not None else now_ms()
+        item = self.notification_item(event, stored_at_ms if stored_at_ms is not None else now_ms())
+        try:
+            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
+        return True
+
+    def notification_item(self, event: NotificationEvent, stored_at: int) -> dict[str, Any]:
+        """The item that stores an event's notification, unread."""
         notification_id = event.notification_id
         item: dict[str, Any] = {
             "pk": user_pk(event.recipient_id),
@@ -219,13 +229,7 @@ class Repository:
         }
         optional = {"an": event.actor.username, "av": event.actor.avatar, "x": event.resource.excerpt}
         item.update({name: value for name, value in optional.items() if value})
-        try:
-            self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED:
-                return False
-            raise
-        return True
+        return item
 
     def retract(self, retraction: Retraction) -> bool:
         """Withdraw the notification an undone action caused; False when there is none."""
@@ -472,3 +476,37 @@ class Repository:
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    # -- backup (inbox_dev.backup: one user's items as JSON Lines) -------------------------
+
+    def export_items(self, user_id: str) -> Iterator[dict[str, Any]]:
+        """Every live item of the user's partition as stored, but WebSocket connections (ephemeral).
+
+        Notifications with their read state, tombstones, the read-all watermark, preferences and
+        devices, in key order; expired items (past ttl, not yet deleted by DynamoDB) are left out.
+        """
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(user_pk(user_id)),
+            "FilterExpression": self._live(),
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self._call("query", **kwargs)
+            # A filter cannot test the sort key: connections (a few per user) are dropped here.
+            yield from (item for item in response["Items"] if not str(item["sk"]).startswith("C#"))
+            if "LastEvaluatedKey" not in response:
+                return
+            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def import_items(self, items: Iterable[Mapping[str, Any]]) -> int:
+        """Put items as they are (overwriting items with the same keys); the number written.
+
+        BatchWriteItem in batches of 25 through boto3's batch writer, which resends unprocessed
+        items. The caller validates the items: nothing here checks their shape.
+        """
+        written = 0
+        with self._table.batch_writer() as batch:
+            for item in items:
+                batch.put_item(Item=dict(item))
+                written += 1
+        return written

@@ -1,8 +1,6 @@
-"""Benchmarks against the local stack (`make bench`): figures to compare, not assertions.
-
-Delivery latency: events produced to Kafka until the recipients' WebSocket connections receive
+"""Delivery latency: events produced to Kafka until the recipients' WebSocket connections receive
 them, through the whole local pipeline (Kafka mapping, ingest, DynamoDB, stream mapping, fanout,
-Management API).
+Management API). Each run has users of its own.
 """
 
 from __future__ import annotations
@@ -10,26 +8,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
-import platform
 import statistics
-import tempfile
 import threading
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import requests
 from confluent_kafka import Producer
 from websockets.asyncio.client import ClientConnection, connect
 
+from inbox_dev.bench.stats import percentile, summary
 from inbox_dev.samples import sample_event
-from inbox_dev.stack import STATE_DIR
-from inbox_dev.stack_process import READY_LINE, STARTUP_SECONDS, StackProcess, port_flags, stack_command, stack_ports
 
-RESULTS_FILE = STATE_DIR / "bench" / "results.json"
 HOST = "127.0.0.1"
+REPETITIONS = 3
 
 
 @dataclass(frozen=True)
@@ -39,25 +32,6 @@ class LatencyRun:
     connections_per_user: int = 3
     rate_per_s: float = 200.0
     timeout_s: float = 120.0
-
-
-def machine() -> dict[str, Any]:
-    memory_kb = 0
-    with Path("/proc/meminfo").open() as meminfo:
-        for line in meminfo:
-            if line.startswith("MemTotal:"):
-                memory_kb = int(line.split()[1])
-    return {
-        "cpus": os.cpu_count(),
-        "memory_gib": round(memory_kb / 1024 / 1024, 1),
-        "platform": platform.platform(),
-        "python": platform.python_version(),
-    }
-
-
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
 
 
 class _Deliveries:
@@ -93,8 +67,8 @@ def _produce(kafka: str, plan: list[tuple[str, dict[str, Any]]], rate: float, se
     producer.flush(30)
 
 
-async def delivery_latency(ports: dict[str, int], run: LatencyRun) -> dict[str, Any]:
-    users = [f"bench-user-{index:03d}" for index in range(run.users)]
+async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) -> dict[str, Any]:
+    users = [f"{name}-user-{index:03d}" for index in range(run.users)]
     deliveries = _Deliveries()
     connections = []
     for user in users:
@@ -105,7 +79,7 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun) -> dict[str, 
     listeners = [asyncio.create_task(deliveries.listen(connection)) for connection in connections]
     plan = []
     for index in range(run.events):
-        resource_id = f"bench-post-{index:05d}"
+        resource_id = f"{name}-post-{index:05d}"
         value = sample_event("message-liked", actor="bench-actor", recipient=users[index % run.users])
         plan.append((resource_id, {**value, "postId": resource_id}))
     deliveries.expected = run.events * run.connections_per_user
@@ -123,6 +97,7 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun) -> dict[str, 
     latencies = [(at - sent[resource_id]) * 1000 for resource_id, times in deliveries.received.items() for at in times]
     delivered = len(latencies)
     return {
+        "latencies_ms": [round(value, 1) for value in latencies],
         "events": run.events,
         "users": run.users,
         "connections": len(connections),
@@ -136,36 +111,20 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun) -> dict[str, 
     }
 
 
-def run_benchmarks(run: LatencyRun | None = None) -> dict[str, Any]:
-    """Start a private local stack on free ports, in its own process as `make dev` runs; measure; stop it."""
-    ports = stack_ports()
-    state_dir = tempfile.mkdtemp(prefix="inbox-bench-")
-    stack = StackProcess.start(stack_command("--quiet", "--state-dir", state_dir, *port_flags(ports)), ports)
-    try:
-        stack.wait_for(READY_LINE, STARTUP_SECONDS)
-        latency = asyncio.run(delivery_latency(ports, run or LatencyRun()))
-        stack.interrupt()
-    finally:
-        stack.kill()
-    return {"machine": machine(), "latency": latency}
-
-
-def report(results: dict[str, Any]) -> str:
-    latency, host = results["latency"], results["machine"]
-    lines = [
-        f"Delivery latency, Kafka produce → WebSocket receive ({host['cpus']} CPUs, {host['memory_gib']} GiB, "
-        f"Python {host['python']})",
-        f"  {latency['events']} events over {latency['users']} users, {latency['connections']} connections",
-        f"  delivered {latency['delivered']} of {latency['expected_deliveries']} (lost {latency['lost']})",
-        f"  p50 {latency['p50_ms']} ms   p99 {latency['p99_ms']} ms   max {latency['max_ms']} ms",
-    ]
-    return "\n".join(lines)
-
-
-def main() -> int:
-    results = run_benchmarks()
-    RESULTS_FILE.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS_FILE.write_text(json.dumps(results, indent=2))
-    print(report(results))
-    print(f"JSON: {RESULTS_FILE}")
-    return 0
+def measure(ports: dict[str, int], run: LatencyRun | None = None) -> dict[str, Any]:
+    """Several runs; p50 and p99 are the medians of the runs' own percentiles."""
+    run = run or LatencyRun()
+    runs = [asyncio.run(delivery_latency(ports, run, f"latency-{index}")) for index in range(REPETITIONS)]
+    # Every delivery's latency, for the chart; the runs keep their summaries only.
+    latencies = [value for result in runs for value in result.pop("latencies_ms")]
+    p50s = [result["p50_ms"] for result in runs if result["p50_ms"] is not None]
+    p99s = [result["p99_ms"] for result in runs if result["p99_ms"] is not None]
+    return {
+        "p50_ms": statistics.median(p50s) if p50s else None,
+        "p99_ms": statistics.median(p99s) if p99s else None,
+        "p50": summary(p50s) if p50s else None,
+        "p99": summary(p99s) if p99s else None,
+        "lost": sum(result["lost"] for result in runs),
+        "runs": runs,
+        "latencies_ms": latencies,
+    }

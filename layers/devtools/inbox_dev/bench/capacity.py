@@ -1,0 +1,132 @@
+"""Capacity units per operation, as DynamoDB reports them (ReturnConsumedCapacity=INDEXES).
+
+Measured for the owner of a small inbox (10 unread) and of a crowded one (10,000 unread),
+against the pipeline's budgets. Units are exact, so the tests assert these same figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+
+from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction
+
+if TYPE_CHECKING:
+    from inbox.repository import Repository
+
+SIZES = (10, 10_000)
+
+
+@dataclass(frozen=True)
+class Consumed:
+    read_units: float
+    write_units: float
+    requests: int
+
+
+@dataclass(frozen=True)
+class Budget:
+    """At most this many units of one kind (and requests, where the budget says)."""
+
+    kind: str  # "read" or "write"
+    units: float
+    requests: int | None = None
+
+    def holds(self, consumed: Consumed) -> bool:
+        units = consumed.read_units if self.kind == "read" else consumed.write_units
+        return units <= self.units and (self.requests is None or consumed.requests <= self.requests)
+
+    def __str__(self) -> str:
+        text = f"≤ {self.units:g} {'RCU' if self.kind == 'read' else 'WCU'}"
+        return f"{text} in ≤ {self.requests} requests" if self.requests else text
+
+
+# The pipeline's budgets; retracting and the unread listing have none of their own, so they
+# are held to their nearest kin (a delete, the full listing).
+BUDGETS = {
+    "store": Budget("write", 2),
+    "store_duplicate": Budget("write", 1),
+    "retract": Budget("write", 3),
+    "list_20": Budget("read", 2, requests=2),
+    "list_unread_20": Budget("read", 2, requests=2),
+    "unread_count": Budget("read", 2),
+    "mark_one_read": Budget("write", 3),
+    "mark_all_read": Budget("write", 2, requests=1),
+    "delete": Budget("write", 3),
+}
+
+
+def like(recipient: str, index: int) -> NotificationEvent:
+    """A like with a full actor and excerpt: the size of a typical notification."""
+    return NotificationEvent(
+        type=NotificationType.LIKE,
+        recipient_id=recipient,
+        actor=Actor(id=f"actor-{index}", username=f"Actor {index}", avatar=f"https://cdn.example.com/a/{index}.png"),
+        resource=Resource(type="post", id=f"post-{index:06d}", excerpt="Shipping the inbox today, finally!"),
+        occurred_at=datetime.now(UTC),
+    )
+
+
+def fill(repository: Repository, user: str, count: int) -> None:
+    """Give ``user`` ``count`` unread notifications."""
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        list(pool.map(lambda index: repository.store(like(user, index)), range(count)))
+
+
+def consumed(repository: Repository, operation: Callable[[], Any]) -> Consumed:
+    repository.meter.reset()
+    operation()
+    meter = repository.meter
+    return Consumed(meter.read_units, meter.write_units, meter.requests)
+
+
+def measure_operations(repository: Repository, owner: str) -> dict[str, Consumed]:
+    """Every inbox operation once, for ``owner``, reads first so that they see the inbox as filled."""
+    fresh = like(owner, 10**6)
+    undone = like(owner, 10**6 + 1)
+    figures = {
+        "list_20": consumed(repository, lambda: repository.list_notifications(owner, limit=20)),
+        "list_unread_20": consumed(
+            repository, lambda: repository.list_notifications(owner, limit=20, unread_only=True)
+        ),
+        "unread_count": consumed(repository, lambda: repository.unread_count(owner)),
+        "store": consumed(repository, lambda: repository.store(fresh)),
+        "store_duplicate": consumed(repository, lambda: repository.store(fresh)),
+    }
+    repository.store(undone)
+    retraction = Retraction(
+        type=undone.type,
+        recipient_id=owner,
+        actor_id=undone.actor.id,
+        resource_type=undone.resource.type,
+        resource_id=undone.resource.id,
+    )
+    figures["retract"] = consumed(repository, lambda: repository.retract(retraction))
+    newest = repository.list_notifications(owner, limit=2).items
+    figures["mark_one_read"] = consumed(repository, lambda: repository.mark_read(owner, newest[0].id))
+    figures["delete"] = consumed(repository, lambda: repository.delete(owner, newest[1].id))
+    figures["mark_all_read"] = consumed(repository, lambda: repository.mark_all_read(owner))
+    return figures
+
+
+def measure(run: str = "bench") -> dict[str, Any]:
+    """``capacity.<operation>.<size>``: units and requests, with the budget and whether it holds."""
+    from inbox import wiring
+
+    repository = wiring.repository()
+    by_size = {}
+    for size in SIZES:
+        owner = f"{run}-capacity-{size}"
+        fill(repository, owner, size)
+        by_size[size] = measure_operations(repository, owner)
+    return {
+        operation: {
+            **{str(size): asdict(by_size[size][operation]) for size in SIZES},
+            "budget": str(budget),
+            "holds": all(budget.holds(by_size[size][operation]) for size in SIZES),
+        }
+        for operation, budget in BUDGETS.items()
+    }

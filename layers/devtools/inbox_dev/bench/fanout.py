@@ -1,0 +1,100 @@
+"""Fan-out: a stream batch of new notifications to users with 3 open connections each.
+
+The Management API is a loopback stub that answers each post after 20 ms, as a remote API
+would. The reference posts the same messages one after another with the same client.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+from boto3.dynamodb.types import TypeSerializer
+
+from inbox_dev.bench.capacity import like
+from inbox_dev.bench.inprocess import InProcessAws
+from inbox_dev.bench.stats import ratio, summary
+
+NOTIFICATIONS = 100
+USERS = 50
+CONNECTIONS_PER_USER = 3
+REPETITIONS = 3
+_SERIALIZER = TypeSerializer()
+
+
+def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """A DynamoDB Streams event with an INSERT record per item, as Lambda delivers it."""
+    records = []
+    for sequence, item in enumerate(items, start=1):
+        image = {name: _SERIALIZER.serialize(value) for name, value in item.items()}
+        records.append(
+            {
+                "eventID": uuid.uuid4().hex,
+                "eventName": "INSERT",
+                "eventVersion": "1.1",
+                "eventSource": "aws:dynamodb",
+                "awsRegion": "us-east-1",
+                "dynamodb": {
+                    "ApproximateCreationDateTime": int(time.time()),
+                    "Keys": {"pk": image["pk"], "sk": image["sk"]},
+                    "NewImage": image,
+                    "SequenceNumber": f"{sequence:021d}",
+                    "SizeBytes": len(json.dumps(image)),
+                    "StreamViewType": "NEW_AND_OLD_IMAGES",
+                },
+                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/notifications-bench/stream/bench",
+            }
+        )
+    return {"Records": records}
+
+
+def measure(aws: InProcessAws) -> dict[str, Any]:
+    from inbox import clients, wiring
+    from inbox.settings import fanout_settings
+
+    module = aws.module("fanout")
+    repository = wiring.repository()
+    management_api = clients.management_api(
+        str(fanout_settings().websocket_callback_url), fanout_settings().delivery_concurrency
+    )
+    parallel, sequential = [], []
+    for repetition in range(REPETITIONS):
+        users = [f"fanout-{repetition}-user-{index}" for index in range(USERS)]
+        for user in users:
+            for connection in range(CONNECTIONS_PER_USER):
+                repository.add_connection(user, f"{user}-conn-{connection}")
+        items = [
+            repository.notification_item(like(users[index % USERS], index), int(time.time() * 1000))
+            for index in range(NOTIFICATIONS)
+        ]
+        event = stream_event(items)
+        aws.management_api.reset()
+        began = time.perf_counter()
+        response = module.lambda_handler(event, aws.context("FanoutFunction"))
+        parallel.append(time.perf_counter() - began)
+        if response.get("batchItemFailures"):
+            raise RuntimeError(f"fan-out failed records: {response['batchItemFailures']}")
+        posts = [
+            (connection_id, data)
+            for connection_id, messages in aws.management_api.messages.items()
+            for data in (json.dumps(message).encode() for message in messages)
+        ]
+        if len(posts) != NOTIFICATIONS * CONNECTIONS_PER_USER:
+            raise RuntimeError(f"fan-out posted {len(posts)} messages, not {NOTIFICATIONS * CONNECTIONS_PER_USER}")
+        began = time.perf_counter()
+        for connection_id, data in posts:
+            management_api.post_to_connection(ConnectionId=connection_id, Data=data)
+        sequential.append(time.perf_counter() - began)
+    fanout_ms = summary([seconds * 1000 for seconds in parallel])
+    sequential_ms = summary([seconds * 1000 for seconds in sequential])
+    return {
+        "notifications": NOTIFICATIONS,
+        "users": USERS,
+        "connections_per_user": CONNECTIONS_PER_USER,
+        "management_api_delay_ms": round(aws.management_api.delay_s * 1000),
+        "wall_ms": fanout_ms,
+        "sequential_ms": sequential_ms,
+        "sequential_ratio": ratio(fanout_ms["median"], sequential_ms["median"]),
+    }

@@ -1,0 +1,208 @@
+"""Runs every measurement, prints one table, writes the JSON and the chart.
+
+In-process measurements (ingest, capacity, fan-out) use a private DynamoDB Local; the others
+(cold start, HTTP, delivery latency) a private local stack started as `make dev` starts it.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from inbox_dev.bench import capacity, chart, cold_start, fanout, http, ingest, latency
+from inbox_dev.bench.inprocess import in_process_aws
+from inbox_dev.bench.stats import machine
+from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME
+from inbox_dev.stack_process import READY_LINE, STARTUP_SECONDS, StackProcess, port_flags, stack_command, stack_ports
+
+RESULTS_DIR = STATE_DIR / "bench"
+GOALS = {
+    "ingest.floor_ratio": (">=", 0.5),
+    "cold_start.ratio": ("<=", 1.3),
+    "fanout.sequential_ratio": ("<=", 0.15),
+    "latency.p99_ms": ("<", 1000.0),
+}
+
+
+def _phase(name: str, measure: Callable[[], Any]) -> Any:
+    began = time.monotonic()
+    print(f"… {name}", file=sys.stderr, flush=True)
+    result = measure()
+    print(f"✓ {name} ({time.monotonic() - began:.0f} s)", file=sys.stderr, flush=True)
+    return result
+
+
+@contextmanager
+def local_stack() -> Iterator[dict[str, Any]]:
+    """A private local stack on free ports; yields what it wrote about itself."""
+    ports = stack_ports()
+    state_dir = Path(tempfile.mkdtemp(prefix="inbox-bench-"))
+    stack = StackProcess.start(stack_command("--quiet", "--state-dir", str(state_dir), *port_flags(ports)), ports)
+    try:
+        stack.wait_for(READY_LINE, STARTUP_SECONDS)
+        yield {"ports": ports, **json.loads((state_dir / STATE_FILE_NAME).read_text())}
+        stack.interrupt()
+    finally:
+        stack.kill()
+
+
+def run() -> dict[str, Any]:
+    results: dict[str, Any] = {"machine": machine(), "date": datetime.now(UTC).isoformat(timespec="seconds")}
+    with in_process_aws() as aws:
+        results["ingest"] = _phase("ingest throughput", lambda: ingest.measure(aws))
+        results["capacity"] = _phase("capacity units", capacity.measure)
+        results["fanout"] = _phase("fan-out", lambda: fanout.measure(aws))
+    with local_stack() as state:
+        results["cold_start"] = _phase("cold starts", lambda: cold_start.measure(state["functions"]))
+        results["http"] = _phase("HTTP", lambda: http.measure(state))
+        results["latency"] = _phase("delivery latency", lambda: latency.measure(state["ports"]))
+    return results
+
+
+def _met(key: str, value: float | None) -> str:
+    comparison, goal = GOALS[key]
+    if value is None:
+        return "no"
+    holds = {"<=": value <= goal, ">=": value >= goal, "<": value < goal}[comparison]
+    return "yes" if holds else "no"
+
+
+def _number(value: float | None, digits: int = 0) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def report(results: dict[str, Any]) -> str:
+    host = results["machine"]
+    rows: list[tuple[str, ...]] = []
+    for size, figures in results["ingest"]["by_batch_size"].items():
+        for key, label, goal in (
+            ("records_per_s", "", "≥ 0.5"),
+            ("sequential_records_per_s", ", one after another (before)", ""),
+        ):
+            series = figures[key]
+            ratio = figures["floor_ratio" if not label else "sequential_floor_ratio"]
+            met = _met("ingest.floor_ratio", ratio) if goal else ""
+            rows.append(
+                (
+                    f"Ingest, batch of {size}{label} (records/s)",
+                    _number(series["median"]),
+                    _number(series["min"]),
+                    _number(series["max"]),
+                    f"BatchWriteItem {_number(figures['floor_items_per_s']['median'])}/s",
+                    f"{ratio:.2f}",
+                    goal,
+                    met,
+                )
+            )
+    starts = results["cold_start"]
+    for name, figures in starts.items():
+        if name == "baseline_ms":
+            continue
+        series = figures["ms"]
+        rows.append(
+            (
+                f"Cold start, {name} (ms)",
+                _number(series["median"]),
+                _number(series["min"]),
+                _number(series["max"]),
+                f"boto3 + client {_number(starts['baseline_ms']['median'])} ms",
+                f"{figures['ratio']:.2f}",
+                "≤ 1.3",
+                _met("cold_start.ratio", figures["ratio"]),
+            )
+        )
+    spread = results["fanout"]
+    rows.append(
+        (
+            f"Fan-out, {spread['notifications']} notifications, {spread['connections_per_user']} connections each (ms)",
+            _number(spread["wall_ms"]["median"]),
+            _number(spread["wall_ms"]["min"]),
+            _number(spread["wall_ms"]["max"]),
+            f"one after another {_number(spread['sequential_ms']['median'])} ms",
+            f"{spread['sequential_ratio']:.2f}",
+            "≤ 0.15",
+            _met("fanout.sequential_ratio", spread["sequential_ratio"]),
+        )
+    )
+    web = results["http"]
+    rows.append(
+        (
+            f"HTTP GET /notifications, {web['clients']} clients (req/s)",
+            _number(web["requests_per_s"]["median"]),
+            _number(web["requests_per_s"]["min"]),
+            _number(web["requests_per_s"]["max"]),
+            f"same queries in-process {_number(web['direct_requests_per_s']['median'])}/s",
+            f"{web['direct_ratio']:.2f}",
+            "report",
+            "",
+        )
+    )
+    delivery = results["latency"]
+    for name in ("p50", "p99"):
+        series = delivery[name] or {"median": None, "min": None, "max": None}
+        goal = "< 1,000" if name == "p99" else ""
+        met = _met("latency.p99_ms", delivery["p99_ms"]) if name == "p99" else ""
+        rows.append(
+            (
+                f"Delivery latency {name}, Kafka → WebSocket (ms)",
+                _number(series["median"]),
+                _number(series["min"]),
+                _number(series["max"]),
+                f"lost {delivery['lost']}",
+                "",
+                goal,
+                met,
+            )
+        )
+    capacity_header = ("Capacity units", *(f"{size:,} unread" for size in capacity.SIZES), "budget", "holds")
+    header = ("Measurement", "median", "min", "max", "reference (median)", "ratio", "goal", "met")
+    lines = [
+        f"make bench: {host['cpus']} CPUs, {host['memory_gib']} GiB, Python {host['python']}, {results['date']}",
+        "",
+        *_table(header, rows),
+        "",
+        *_table(capacity_header, _capacity_rows(results)),
+    ]
+    return "\n".join(lines)
+
+
+def _capacity_rows(results: dict[str, Any]) -> list[tuple[str, ...]]:
+    rows = []
+    for operation, figures in results["capacity"].items():
+        cells = []
+        for size in capacity.SIZES:
+            units = figures[str(size)]
+            kind = "read_units" if "RCU" in figures["budget"] else "write_units"
+            cells.append(f"{units[kind]:g} in {units['requests']} req")
+        rows.append((operation, *cells, figures["budget"], "yes" if figures["holds"] else "no"))
+    return rows
+
+
+def _table(header: tuple[str, ...], rows: list[tuple[str, ...]]) -> list[str]:
+    widths = [max(len(row[index]) for row in (header, *rows)) for index in range(len(header))]
+
+    def line(cells: tuple[str, ...]) -> str:
+        first, *rest = cells
+        aligned = (cell.rjust(width) for cell, width in zip(rest, widths[1:], strict=True))
+        return "  ".join([first.ljust(widths[0]), *aligned])
+
+    return [line(header), "  ".join("-" * width for width in widths), *(line(row) for row in rows)]
+
+
+def main(output_dir: Path = RESULTS_DIR) -> int:
+    results = run()
+    output_dir.mkdir(parents=True, exist_ok=True)
+    chart_path = output_dir / "bench.png"
+    chart.draw(results, chart_path)
+    results_path = output_dir / "results.json"
+    results_path.write_text(json.dumps(results, indent=2))
+    print(report(results))
+    print(f"\nJSON: {results_path}\nChart: {chart_path}")
+    return 0
