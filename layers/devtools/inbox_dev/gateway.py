@@ -30,6 +30,9 @@ from inbox_dev.template import HttpRoute, WebSocketRoute
 
 # API Gateway's limits: a WebSocket frame or Management API message is at most 128 KB.
 MAX_WEBSOCKET_MESSAGE_BYTES = 128 * 1024
+# An HTTP API takes at most 10 KB of request line and headers: a longer Authorization header never
+# reaches API Gateway's JWT authorizer.
+MAX_AUTHORIZATION_HEADER_CHARS = 10 * 1024
 HTTP_API_ID = "local-http"
 WEBSOCKET_API_ID = "local-ws"
 
@@ -73,6 +76,8 @@ class JwtAuthorizer:
     keys: jwt.PyJWKSet
 
     def claims(self, header: str | None) -> dict[str, Any] | None:
+        if header is not None and len(header) > MAX_AUTHORIZATION_HEADER_CHARS:
+            return None
         scheme, _, token = (header or "").partition(" ")
         if scheme.lower() != "bearer" or not token:
             return None

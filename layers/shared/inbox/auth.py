@@ -11,6 +11,10 @@ from inbox.settings import AuthSettings, auth_settings
 # A real access token is 1-2 KB; anything far larger is refused before any parsing.
 MAX_TOKEN_CHARS = 8192
 LEEWAY_SECONDS = 30
+# The issuer's key set is kept for an hour; a token naming an unknown kid (a rotated key, or a
+# forgery) refetches it at most once per cooldown, so a flood of such tokens cannot flood the issuer.
+JWKS_LIFESPAN_SECONDS = 3600
+JWKS_REFRESH_COOLDOWN_SECONDS = 30
 
 
 class InvalidToken(Exception):
@@ -19,8 +23,15 @@ class InvalidToken(Exception):
 
 @lru_cache(maxsize=1)
 def _jwks_client(url: str) -> jwt.PyJWKClient:
-    # Keys are cached for the life of the process and refetched when a token names an unknown kid.
-    return jwt.PyJWKClient(url, cache_keys=True, lifespan=3600, timeout=5)
+    # Keys are looked up in the cached key set only (no per-kid cache, whose entries never
+    # expire): a key the issuer withdraws stops being accepted when the set is next refreshed.
+    return jwt.PyJWKClient(
+        url,
+        cache_keys=False,
+        lifespan=JWKS_LIFESPAN_SECONDS,
+        cooldown_duration=JWKS_REFRESH_COOLDOWN_SECONDS,
+        timeout=5,
+    )
 
 
 def verify(token: str, settings: AuthSettings | None = None) -> str:

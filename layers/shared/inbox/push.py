@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
+import re
 from typing import TYPE_CHECKING, Any
 
-from inbox.errors import PushUnavailable
+from inbox.errors import NotFound, PushUnavailable
 from inbox.models import Device, DeviceRegistration, Notification, utc_now
 
 if TYPE_CHECKING:
@@ -16,6 +18,7 @@ if TYPE_CHECKING:
     from inbox.repository import Repository
     from inbox.settings import PushSettings
 
+_EXISTING_ENDPOINT = re.compile(r"Endpoint (arn:\S+) already exists with the same [Tt]oken")
 # APNs and FCM both refuse payloads over 4 KB; the excerpt is shortened until the payload fits.
 PLATFORM_PAYLOAD_LIMIT = 4096
 
@@ -69,19 +72,41 @@ class DeviceRegistry:
         application_arn = self._settings.platform_application_arn(registration.platform)
         if not application_arn:
             raise PushUnavailable(f"push to {registration.platform} is not configured")
-        # CreatePlatformEndpoint is idempotent for the same token and attributes.
-        endpoint_arn = self._sns.create_platform_endpoint(
-            PlatformApplicationArn=application_arn, Token=registration.token, CustomUserData=user_id
-        )["EndpointArn"]
-        self._sns.set_endpoint_attributes(
-            EndpointArn=endpoint_arn, Attributes={"Enabled": "true", "Token": registration.token}
-        )
+        endpoint_arn, previous_owner = self._endpoint(application_arn, registration.token, user_id)
         identifier = device_id(registration.platform, registration.token)
+        if previous_owner:
+            # The phone now signs in as this user: the previous user's pushes must not reach it.
+            with contextlib.suppress(NotFound):
+                self._repository.delete_device(previous_owner, identifier)
         existing = self._repository.device(user_id, identifier)
         created_at = existing.device.created_at if existing else utc_now()
         device = Device(id=identifier, platform=registration.platform, enabled=True, created_at=created_at)
         self._repository.put_device(user_id, device, endpoint_arn)
         return device
+
+    def _endpoint(self, application_arn: str, token: str, user_id: str) -> tuple[str, str | None]:
+        """The token's endpoint, enabled and owned by ``user_id``, and its previous owner if another user.
+
+        CreatePlatformEndpoint is idempotent only for the same attributes: for a token another
+        user registered, SNS refuses and names the existing endpoint (the AWS-documented way to
+        find it), which is then taken over.
+        """
+        previous_owner = None
+        try:
+            endpoint_arn = self._sns.create_platform_endpoint(
+                PlatformApplicationArn=application_arn, Token=token, CustomUserData=user_id
+            )["EndpointArn"]
+        except self._sns.exceptions.InvalidParameterException as error:
+            existing = _EXISTING_ENDPOINT.search(str(error))
+            if existing is None:
+                raise
+            endpoint_arn = existing.group(1)
+            attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
+            previous_owner = attributes.get("CustomUserData") or None
+        self._sns.set_endpoint_attributes(
+            EndpointArn=endpoint_arn, Attributes={"Enabled": "true", "Token": token, "CustomUserData": user_id}
+        )
+        return endpoint_arn, previous_owner if previous_owner != user_id else None
 
     def unregister(self, user_id: str, identifier: str) -> None:
         endpoint_arn = self._repository.delete_device(user_id, identifier)
