@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install dev token invoke seed export import bench test lint typecheck validate security build browser clean
+.PHONY: install dev token invoke seed export import bench cost test lint typecheck validate security build browser clean
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS)/.installed java browser
 
@@ -80,9 +80,15 @@ java:
 	@command -v java >/dev/null || { echo "==> Java runtime (for DynamoDB Local)"; \
 		apt-get update -qq && apt-get install -y -qq openjdk-17-jre-headless >/dev/null; }
 
-# Figures, not assertions: delivery latency through a private local stack (JSON in .local/bench/).
+# Figures, not assertions: every measurement next to its floor, repeated; a table, JSON and a PNG
+# in .local/bench/. Starts a private DynamoDB Local and a private local stack.
 bench: $(VENV)/.installed $(TOOLS)/.installed java
 	@$(BIN)/python -m inbox_dev bench
+
+# The monthly bill for a usage (seed 000's by default): `make cost ARGS="--users 50000 --count-polls-per-day 20"`.
+# Uses the last `make bench` figures, or measures capacity units and durations first.
+cost: $(VENV)/.installed $(TOOLS)/.installed java
+	@$(BIN)/python -m inbox_dev cost $(ARGS)
 
 # Debian's Chromium, which the browser test drives (no browser is downloaded).
 browser:

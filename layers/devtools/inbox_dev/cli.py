@@ -1,6 +1,6 @@
 """The project's command line, behind the Makefile's targets.
 
-`python -m inbox_dev dev | token | invoke | seed | export | import | bench`
+`python -m inbox_dev dev | token | invoke | seed | export | import | bench | cost`
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 
 import requests
 
+from inbox_dev.cost import Usage
 from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, LocalStack, PortInUse, StackConfig, StackUrls
 
 SYMBOLS = {"starting": "…", "ready": "✓", "failed": "✗"}
@@ -307,6 +308,21 @@ def bench(arguments: argparse.Namespace) -> int:
     return suite.main()
 
 
+def cost(arguments: argparse.Namespace) -> int:
+    from inbox_dev import cost as costs
+    from inbox_dev.bench.suite import RESULTS_DIR
+
+    usage = costs.Usage(
+        users=arguments.users,
+        notifications_per_user_per_day=arguments.notifications_per_day,
+        inbox_reads_per_user_per_day=arguments.reads_per_day,
+        unread_count_polls_per_user_per_day=arguments.count_polls_per_day,
+        retention_days=arguments.retention_days,
+        item_bytes=arguments.item_bytes,
+    )
+    return costs.main(usage, RESULTS_DIR / "results.json")
+
+
 # -- entry point --------------------------------------------------------------------------------
 
 
@@ -368,6 +384,19 @@ def parser() -> argparse.ArgumentParser:
     load.set_defaults(run=import_backup)
     measure = commands.add_parser("bench", help="every benchmark, each next to its floor (figures, not tests)")
     measure.set_defaults(run=bench)
+
+    seed_000 = Usage()
+    price = commands.add_parser("cost", help="the monthly AWS bill for a usage, from measured units and list prices")
+    price.add_argument("--users", type=int, default=seed_000.users)
+    for flag, per_day, meaning in (
+        ("--notifications-per-day", seed_000.notifications_per_user_per_day, "notifications per user per day"),
+        ("--reads-per-day", seed_000.inbox_reads_per_user_per_day, "inbox pages read per user per day"),
+        ("--count-polls-per-day", seed_000.unread_count_polls_per_user_per_day, "unread counts per user per day"),
+    ):
+        price.add_argument(flag, type=float, default=per_day, help=meaning)
+    price.add_argument("--retention-days", type=int, default=seed_000.retention_days)
+    price.add_argument("--item-bytes", type=int, default=None, help="average stored notification (default: measured)")
+    price.set_defaults(run=cost)
     return root
 
 

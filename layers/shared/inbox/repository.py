@@ -152,6 +152,27 @@ def notification_from_item(item: Mapping[str, Any], watermark: int) -> Notificat
     )
 
 
+def notification_item(event: NotificationEvent, *, stored_at_ms: int, ttl_seconds: int) -> dict[str, Any]:
+    """The item that stores an event's notification, unread."""
+    notification_id = event.notification_id
+    item: dict[str, Any] = {
+        "pk": user_pk(event.recipient_id),
+        "sk": notification_sk(notification_id),
+        "g1pk": unread_partition(event.recipient_id),
+        "g1sk": position(stored_at_ms, notification_id),
+        "t": event.type.value,
+        "a": event.actor.id,
+        "rt": event.resource.type,
+        "ri": event.resource.id,
+        "c": int(event.occurred_at.timestamp() * 1000),
+        "s": stored_at_ms,
+        "ttl": stored_at_ms // 1000 + ttl_seconds,
+    }
+    optional = {"an": event.actor.username, "av": event.actor.avatar, "x": event.resource.excerpt}
+    item.update({name: value for name, value in optional.items() if value})
+    return item
+
+
 def _stored_device(item: Mapping[str, Any]) -> StoredDevice:
     device = Device(
         id=str(item["sk"])[2:],
@@ -202,7 +223,8 @@ class Repository:
 
     def store(self, event: NotificationEvent, *, stored_at_ms: int | None = None) -> bool:
         """Store the notification for an event; False when this action was stored before."""
-        item = self.notification_item(event, stored_at_ms if stored_at_ms is not None else now_ms())
+        stored_at = stored_at_ms if stored_at_ms is not None else now_ms()
+        item = notification_item(event, stored_at_ms=stored_at, ttl_seconds=self._notification_ttl)
         try:
             self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
@@ -210,26 +232,6 @@ class Repository:
                 return False
             raise
         return True
-
-    def notification_item(self, event: NotificationEvent, stored_at: int) -> dict[str, Any]:
-        """The item that stores an event's notification, unread."""
-        notification_id = event.notification_id
-        item: dict[str, Any] = {
-            "pk": user_pk(event.recipient_id),
-            "sk": notification_sk(notification_id),
-            "g1pk": unread_partition(event.recipient_id),
-            "g1sk": position(stored_at, notification_id),
-            "t": event.type.value,
-            "a": event.actor.id,
-            "rt": event.resource.type,
-            "ri": event.resource.id,
-            "c": int(event.occurred_at.timestamp() * 1000),
-            "s": stored_at,
-            "ttl": stored_at // 1000 + self._notification_ttl,
-        }
-        optional = {"an": event.actor.username, "av": event.actor.avatar, "x": event.resource.excerpt}
-        item.update({name: value for name, value in optional.items() if value})
-        return item
 
     def retract(self, retraction: Retraction) -> bool:
         """Withdraw the notification an undone action caused; False when there is none."""

@@ -52,7 +52,8 @@ def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 def measure(aws: InProcessAws) -> dict[str, Any]:
     from inbox import clients, wiring
-    from inbox.settings import fanout_settings
+    from inbox.repository import notification_item
+    from inbox.settings import fanout_settings, table_settings
 
     module = aws.module("fanout")
     repository = wiring.repository()
@@ -65,8 +66,9 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
         for user in users:
             for connection in range(CONNECTIONS_PER_USER):
                 repository.add_connection(user, f"{user}-conn-{connection}")
+        now_ms, ttl_seconds = int(time.time() * 1000), table_settings().notification_ttl_seconds
         items = [
-            repository.notification_item(like(users[index % USERS], index), int(time.time() * 1000))
+            notification_item(like(users[index % USERS], index), stored_at_ms=now_ms, ttl_seconds=ttl_seconds)
             for index in range(NOTIFICATIONS)
         ]
         event = stream_event(items)

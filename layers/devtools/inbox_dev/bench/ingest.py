@@ -23,7 +23,6 @@ from inbox.models import NotificationEvent
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import ratio, summary
 from inbox_dev.samples import sample_event
-from inbox_dev.template import PROJECT_ROOT
 
 BATCH_SIZES = (25, 100, 250, 500)
 REPETITIONS = 5
@@ -38,7 +37,7 @@ SEQUENTIAL = 1
 
 def msk_batch(size: int, run: str, rng: random.Random) -> dict[str, Any]:
     """An MSK event of ``size`` records over every topic, with redeliveries and unlikes."""
-    event: dict[str, Any] = json.loads((PROJECT_ROOT / "events" / "ingest-msk.json").read_text())
+    event = InProcessAws.event("ingest-msk.json")
     event["records"] = {}
     recipients = [f"{run}-user-{index}" for index in range(max(1, size // 4))]
     values: list[tuple[str, dict[str, Any]]] = []
@@ -76,14 +75,15 @@ def msk_batch(size: int, run: str, rng: random.Random) -> dict[str, Any]:
 
 def floor_items(batch: dict[str, Any], run: str) -> list[dict[str, Any]]:
     """Items of the shape ingest stores, one per notifying event, each under a key of its own."""
-    from inbox import wiring
+    from inbox.repository import notification_item
+    from inbox.settings import table_settings
 
-    repository = wiring.repository()
+    ttl_seconds = table_settings().notification_ttl_seconds
     items: list[dict[str, Any]] = []
     for record in (record for records in batch["records"].values() for record in records):
         for event in adapt(record["topic"], base64.b64decode(record["value"]), record["timestamp"]):
             if isinstance(event, NotificationEvent):
-                item = repository.notification_item(event, int(time.time() * 1000))
+                item = notification_item(event, stored_at_ms=int(time.time() * 1000), ttl_seconds=ttl_seconds)
                 item["pk"] = f"{item['pk']}-{run}-{len(items)}"
                 items.append(item)
     return items

@@ -7,6 +7,7 @@ The functions' own modules are imported as ``functions.<name>.app``, as the test
 from __future__ import annotations
 
 import importlib
+import json
 import os
 import sys
 from collections.abc import Iterator
@@ -21,6 +22,7 @@ from inbox_dev.dynamodb_local import create_table, dynamodb_local
 from inbox_dev.management_api import ManagementApiStub
 from inbox_dev.runtime import LambdaContext
 from inbox_dev.template import PROJECT_ROOT
+from inbox_dev.tokens import TokenIssuer
 
 TABLE_NAME = "notifications-bench"
 # The Management API's answer time in the fan-out measurement, as the issue sets it.
@@ -31,9 +33,16 @@ MANAGEMENT_API_DELAY_S = 0.020
 class InProcessAws:
     dynamodb_endpoint: str
     management_api: ManagementApiStub
+    issuer: TokenIssuer
 
     def table(self) -> Any:
         return boto3.resource("dynamodb", endpoint_url=self.dynamodb_endpoint).Table(TABLE_NAME)
+
+    @staticmethod
+    def event(name: str) -> dict[str, Any]:
+        """A sample event of events/, as `sam local invoke` would send it."""
+        event: dict[str, Any] = json.loads((PROJECT_ROOT / "events" / name).read_text())
+        return event
 
     @staticmethod
     def module(function: str) -> ModuleType:
@@ -46,7 +55,9 @@ class InProcessAws:
 
 @contextmanager
 def in_process_aws() -> Iterator[InProcessAws]:
-    with dynamodb_local() as endpoint, ManagementApiStub(delay_s=MANAGEMENT_API_DELAY_S).running() as stub:
+    issuer = TokenIssuer(issuer="https://issuer.bench.local", audience="inbox-bench")
+    stub = ManagementApiStub(jwks=issuer.jwks(), delay_s=MANAGEMENT_API_DELAY_S)
+    with dynamodb_local() as endpoint, stub.running():
         os.environ.update(
             {
                 "AWS_DEFAULT_REGION": "us-east-1",
@@ -55,6 +66,9 @@ def in_process_aws() -> Iterator[InProcessAws]:
                 "AWS_ENDPOINT_URL_DYNAMODB": endpoint,
                 "TABLE_NAME": TABLE_NAME,
                 "WEBSOCKET_CALLBACK_URL": stub.url,
+                "JWT_ISSUER": issuer.issuer,
+                "JWT_AUDIENCE": issuer.audience,
+                "JWKS_URL": f"{stub.url}/.well-known/jwks.json",
                 "POWERTOOLS_SERVICE_NAME": "notification-inbox",
                 "POWERTOOLS_LOG_LEVEL": "ERROR",
                 "POWERTOOLS_METRICS_NAMESPACE": "NotificationInboxBench",
@@ -65,4 +79,4 @@ def in_process_aws() -> Iterator[InProcessAws]:
         create_table(endpoint, TABLE_NAME)
         if str(PROJECT_ROOT) not in sys.path:
             sys.path.insert(0, str(PROJECT_ROOT))
-        yield InProcessAws(endpoint, stub)
+        yield InProcessAws(endpoint, stub, issuer)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inbox_dev.bench import capacity, chart, cold_start, fanout, http, ingest, latency
+from inbox_dev.bench import capacity, chart, cold_start, durations, fanout, http, ingest, latency
 from inbox_dev.bench.inprocess import in_process_aws
 from inbox_dev.bench.stats import machine
 from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME
@@ -59,6 +59,7 @@ def run() -> dict[str, Any]:
         results["ingest"] = _phase("ingest throughput", lambda: ingest.measure(aws))
         results["capacity"] = _phase("capacity units", capacity.measure)
         results["fanout"] = _phase("fan-out", lambda: fanout.measure(aws))
+        results["durations"] = _phase("handler durations (for make cost)", lambda: durations.measure(aws))
     with local_stack() as state:
         results["cold_start"] = _phase("cold starts", lambda: cold_start.measure(state["functions"]))
         results["http"] = _phase("HTTP", lambda: http.measure(state))

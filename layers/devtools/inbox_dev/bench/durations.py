@@ -1,0 +1,99 @@
+"""How long each handler runs per invocation, in this process: what Lambda bills as duration.
+
+The cost model multiplies these by the template's memory sizes. Each handler gets the sample
+event a deployed function would typically see (events/), repeated; the median is kept.
+"""
+
+from __future__ import annotations
+
+import copy
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from inbox_dev.bench.capacity import fill, like
+from inbox_dev.bench.fanout import stream_event
+from inbox_dev.bench.ingest import msk_batch
+from inbox_dev.bench.inprocess import InProcessAws
+from inbox_dev.bench.stats import summary
+
+REPETITIONS = 20
+# Records per invocation: the mappings' batches are small unless traffic is heavy.
+INGEST_RECORDS = 50
+FANOUT_RECORDS = 10
+USER = "durations-user"
+
+
+def _median_ms(invoke: Callable[[int], Any]) -> dict[str, Any]:
+    samples = []
+    for repetition in range(REPETITIONS):
+        began = time.perf_counter()
+        invoke(repetition)
+        samples.append((time.perf_counter() - began) * 1000)
+    return summary(samples)
+
+
+def _http(aws: InProcessAws, name: str) -> dict[str, Any]:
+    event = copy.deepcopy(aws.event(name))
+    event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = USER
+    return event
+
+
+def measure(aws: InProcessAws) -> dict[str, Any]:
+    from inbox import wiring
+    from inbox.repository import notification_item
+
+    repository = wiring.repository()
+    fill(repository, USER, 200)
+    rng = random.Random(7)  # noqa: S311 - a reproducible workload
+    ingest, fanout, api = aws.module("ingest"), aws.module("fanout"), aws.module("api")
+    connect, disconnect = aws.module("ws_connect"), aws.module("ws_disconnect")
+    authorizer = aws.module("ws_authorizer")
+    listing, counting = _http(aws, "api-list-notifications.json"), _http(aws, "api-unread-count.json")
+    connecting, disconnecting = aws.event("ws-connect.json"), aws.event("ws-disconnect.json")
+    authorizing = aws.event("ws-authorizer.json")
+    authorizing["queryStringParameters"] = {"token": aws.issuer.mint(USER)}
+    for event in (connecting, disconnecting):
+        event["requestContext"]["authorizer"]["principalId"] = USER
+    for index in range(3):
+        repository.add_connection(USER, f"{USER}-conn-{index}")
+    batches = [msk_batch(INGEST_RECORDS, f"durations-{index}", rng) for index in range(REPETITIONS)]
+    now_ms = int(time.time() * 1000)
+    streams = [
+        stream_event(
+            [
+                notification_item(like(USER, index * 100 + record), stored_at_ms=now_ms, ttl_seconds=86_400)
+                for record in range(FANOUT_RECORDS)
+            ]
+        )
+        for index in range(REPETITIONS)
+    ]
+
+    def context(name: str) -> Any:
+        return aws.context(name)
+
+    return {
+        "IngestFunction": {
+            "records_per_invocation": INGEST_RECORDS,
+            "ms": _median_ms(lambda index: ingest.lambda_handler(batches[index], context("IngestFunction"))),
+        },
+        "FanoutFunction": {
+            "records_per_invocation": FANOUT_RECORDS,
+            "ms": _median_ms(lambda index: fanout.lambda_handler(streams[index], context("FanoutFunction"))),
+        },
+        "ApiFunction": {
+            "ms": _median_ms(
+                lambda index: api.lambda_handler(listing if index % 2 else counting, context("ApiFunction"))
+            ),
+        },
+        "WsAuthorizerFunction": {
+            "ms": _median_ms(lambda index: authorizer.lambda_handler(authorizing, context("WsAuthorizerFunction"))),
+        },
+        "WsConnectFunction": {
+            "ms": _median_ms(lambda index: connect.lambda_handler(connecting, context("WsConnectFunction"))),
+        },
+        "WsDisconnectFunction": {
+            "ms": _median_ms(lambda index: disconnect.lambda_handler(disconnecting, context("WsDisconnectFunction"))),
+        },
+    }
