@@ -11,11 +11,16 @@ from aws_lambda_powertools.utilities.data_classes.kafka_event import KafkaEvent,
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import wiring
 from inbox.events import InvalidRecord
-from inbox.ingest import Event, Ingestor, RecordOutcome, events_of
+from inbox.ingest import Event, FloodLimits, Ingestor, RecordOutcome, events_of
 from inbox.observability import count, logger, metrics, tracer
 from inbox.settings import ingest_settings
 
-ingestor = Ingestor(wiring.repository(), ingest_settings().ingest_concurrency)
+settings = ingest_settings()
+ingestor = Ingestor(
+    wiring.repository(),
+    settings.ingest_concurrency,
+    FloodLimits(settings.flood_actor_limit, settings.flood_recipient_limit, settings.flood_window_seconds),
+)
 processor = BatchProcessor(event_type=EventType.Kafka, raise_on_entire_batch_failure=False)
 OUTCOME_METRICS = {
     "created": "NotificationsCreated",
@@ -23,6 +28,7 @@ OUTCOME_METRICS = {
     "retracted": "NotificationsRetracted",
     "muted": "MutedSkipped",
     "self_action": "SelfActionsSkipped",
+    "flood_dropped": "FloodDropped",
 }
 
 

@@ -16,6 +16,8 @@ from inbox_dev.bench.capacity import BUDGETS, SIZES, Consumed, fill, measure_ope
 EXPECTED = {
     "store": {10: (0, 2, 1), 10_000: (0, 2, 1)},
     "store_duplicate": {10: (0, 0, 1), 10_000: (0, 0, 1)},
+    "flood_counter": {10: (0, 1, 1), 10_000: (0, 1, 1)},
+    "flood_total": {10: (0.5, 0, 1), 10_000: (0.5, 0, 1)},
     "retract": {10: (0, 2, 1), 10_000: (0, 2, 1)},
     "list_20": {10: (0.5, 0, 2), 10_000: (1.0, 0, 2)},
     "list_unread_20": {10: (1.0, 0, 2), 10_000: (1.5, 0, 2)},

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
-from inbox.ingest import EarlierEventFailed, Event, Ingestor
+from inbox.ingest import EarlierEventFailed, Event, FloodLimits, Ingestor
 from inbox.models import Actor, NotificationEvent, NotificationType, Preferences, Resource, Retraction
 
 
@@ -34,6 +34,7 @@ class InMemoryRepository:
         self.stored: dict[str, str] = {}
         self.failing: set[str] = set()
         self.preference_reads: list[str] = []
+        self.flood_counters: dict[tuple[str, int, str], int] = {}
         self._muted = muted or {}
         self._lock = threading.Lock()
 
@@ -51,6 +52,21 @@ class InMemoryRepository:
             self.stored[event.notification_id] = "live"
             return True
 
+    def flood_count(self, user_id: str, window_start: int) -> int:
+        with self._lock:
+            counters = self.flood_counters.items()
+            return sum(count for (user, window, _), count in counters if (user, window) == (user_id, window_start))
+
+    def count_toward_flood_limit(
+        self, user_id: str, actor_id: str, window_start: int, window_seconds: int, per_actor_limit: int
+    ) -> bool:
+        with self._lock:
+            key = (user_id, window_start, actor_id)
+            if self.flood_counters.get(key, 0) >= per_actor_limit:
+                return False
+            self.flood_counters[key] = self.flood_counters.get(key, 0) + 1
+            return True
+
     def retract(self, retraction: Retraction) -> bool:
         with self._lock:
             if self.stored.get(retraction.notification_id) != "live":
@@ -59,8 +75,10 @@ class InMemoryRepository:
             return True
 
 
-def ingest(repository: Any, *records: tuple[str, list[Event]]) -> dict[str, Any]:
-    return Ingestor(repository, concurrency=4).apply_all(list(records))
+def ingest(
+    repository: Any, *records: tuple[str, list[Event]], limits: FloodLimits | None = None, now: float = 0.0
+) -> dict[str, Any]:
+    return Ingestor(repository, concurrency=4, limits=limits, clock=lambda: now).apply_all(list(records))
 
 
 def test_each_record_gets_the_outcome_of_each_of_its_events() -> None:
@@ -149,3 +167,35 @@ def test_recipients_are_applied_side_by_side() -> None:
     # Then every like is stored: the stores overlapped
     assert all(outcome == ["created"] for outcome in outcomes.values())
     assert len(repository.stored) == 20
+
+
+def test_an_actor_past_its_limit_is_dropped_and_others_still_notify() -> None:
+    # Given a limit of 3 notifications per actor per window
+    repository = InMemoryRepository()
+    limits = FloodLimits(per_actor=3, per_recipient=100, window_seconds=3600)
+
+    # When bob likes four of alice's posts and carol likes one
+    outcomes = ingest(
+        repository,
+        *((f"r{index}", [like("bob", "alice", post=f"p{index}")]) for index in range(4)),
+        ("r4", [like("carol", "alice")]),
+        limits=limits,
+    )
+
+    # Then bob's first three are stored, the fourth is dropped, and carol's is stored
+    assert [outcomes[f"r{index}"] for index in range(5)] == [["created"]] * 3 + [["flood_dropped"], ["created"]]
+
+
+def test_a_recipient_past_the_window_total_is_dropped_until_the_next_window() -> None:
+    # Given a limit of 5 notifications per recipient per window, 4 already counted in this one
+    repository = InMemoryRepository()
+    limits = FloodLimits(per_actor=10, per_recipient=5, window_seconds=3600)
+    ingest(repository, *((f"e{index}", [like(f"fan-{index}", "alice")]) for index in range(4)), limits=limits)
+
+    # When two more actors like her post in the same window, and one in the next window
+    same_window = ingest(repository, ("r0", [like("bob", "alice")]), ("r1", [like("carol", "alice")]), limits=limits)
+    next_window = ingest(repository, ("r2", [like("dave", "alice")]), limits=limits, now=3600.0)
+
+    # Then the fifth is stored, the sixth dropped, and the next window starts afresh
+    assert same_window == {"r0": ["created"], "r1": ["flood_dropped"]}
+    assert next_window == {"r2": ["created"]}

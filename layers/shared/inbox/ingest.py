@@ -6,13 +6,21 @@
 * An unlike retracts the like it undoes, if it is still there. A like after an unlike does
   not notify again: the retraction leaves a tombstone on the action's key, so toggling a
   like cannot flood the recipient (until the tombstone expires with the notification TTL).
+* Flood control: a recipient gets at most ``per_actor`` notifications from one actor and at
+  most ``per_recipient`` overall per window; the excess is counted and dropped. Each actor's
+  count is an expiring counter item updated conditionally (one write per notification); the
+  window's total is their sum, read once per recipient per batch. The counter is updated
+  before the notification is stored, so that an event over the limit never reaches the table,
+  its stream or a phone; a redelivered event therefore counts again.
 """
 
 from __future__ import annotations
 
 import binascii
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -45,6 +53,40 @@ class EarlierEventFailed(Exception):
     """A recipient's event is held back because one before it failed: it is retried in order."""
 
 
+@dataclass(frozen=True)
+class FloodLimits:
+    per_actor: int = 20
+    per_recipient: int = 500
+    window_seconds: int = 3600
+
+
+class FloodGate:
+    """One recipient's flood limits while a batch is applied (the recipient's events are sequential)."""
+
+    def __init__(
+        self, repository: Repository, recipient_id: str, limits: FloodLimits, clock: Callable[[], float]
+    ) -> None:
+        self._repository = repository
+        self._recipient_id = recipient_id
+        self._limits = limits
+        self._clock = clock
+        self._totals: dict[int, int] = {}
+
+    def admit(self, event: NotificationEvent) -> bool:
+        limits = self._limits
+        window = int(self._clock()) // limits.window_seconds * limits.window_seconds
+        if window not in self._totals:
+            self._totals[window] = self._repository.flood_count(self._recipient_id, window)
+        if self._totals[window] >= limits.per_recipient:
+            return False
+        admitted = self._repository.count_toward_flood_limit(
+            self._recipient_id, event.actor.id, window, limits.window_seconds, limits.per_actor
+        )
+        if admitted:
+            self._totals[window] += 1
+        return admitted
+
+
 class Ingestor:
     """Applies a batch's events: recipients side by side, each recipient's events in record order.
 
@@ -53,9 +95,17 @@ class Ingestor:
     (an unlike must never overtake the like it undoes).
     """
 
-    def __init__(self, repository: Repository, concurrency: int) -> None:
+    def __init__(
+        self,
+        repository: Repository,
+        concurrency: int,
+        limits: FloodLimits | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._repository = repository
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="recipient")
+        self._limits = limits or FloodLimits()
+        self._clock = clock
 
     def apply_all(self, records: Sequence[tuple[str, list[Event]]]) -> dict[str, RecordOutcome]:
         """The outcome of each keyed record's events."""
@@ -75,6 +125,7 @@ class Ingestor:
             muted = self._muted_types(keyed_events)
         except (ClientError, BotoCoreError) as error:
             return [(key, error) for key, _ in keyed_events]
+        flood = FloodGate(self._repository, _recipient_of(keyed_events[0]), self._limits, self._clock)
         failed: Exception | None = None
         results: list[tuple[str, str | Exception]] = []
         for key, event in keyed_events:
@@ -82,7 +133,7 @@ class Ingestor:
                 results.append((key, EarlierEventFailed(f"an earlier event for this recipient failed: {failed}")))
                 continue
             try:
-                results.append((key, self._apply(event, muted)))
+                results.append((key, self._apply(event, muted, flood)))
             except (ClientError, BotoCoreError) as error:
                 failed = error
                 results.append((key, error))
@@ -95,13 +146,15 @@ class Ingestor:
                 return frozenset(self._repository.preferences(event.recipient_id).muted_types)
         return frozenset()
 
-    def _apply(self, event: Event, muted: frozenset[NotificationType]) -> str:
+    def _apply(self, event: Event, muted: frozenset[NotificationType], flood: FloodGate) -> str:
         if isinstance(event, Retraction):
             return "retracted" if self._repository.retract(event) else "nothing_to_retract"
         if event.is_self_action:
             return "self_action"
         if event.type in muted:
             return "muted"
+        if not flood.admit(event):
+            return "flood_dropped"
         return "created" if self._repository.store(event) else "duplicate"
 
 

@@ -13,6 +13,8 @@ STATE           read-all watermark g1pk = U#<userId>#U, g1sk = "~" (sorts after 
 PREFS           preferences        -
 C#<connId>      WebSocket conn.    -
 D#<deviceId>    push device        -
+F#<window>#<a>  flood counter      - (notifications from actor <a> in the window starting at
+                                   <window> epoch seconds; expires with the window)
 ==============  =================  ==========================================================
 
 Why this shape (the budgets are in the README):
@@ -68,6 +70,7 @@ if TYPE_CHECKING:
 INDEX_NAME = "inbox"
 STATE_SK = "STATE"
 PREFS_SK = "PREFS"
+FLOOD_PREFIX = "F#"
 STATE_POSITION = "~"
 # The highest possible g1sk of a notification: 13 nines, then a character above any id.
 TOP_POSITION = "9999999999999~"
@@ -243,6 +246,36 @@ class Repository:
             ExpressionAttributeValues={":gone": "retracted"},
         )
         return old is None
+
+    # -- flood control --------------------------------------------------------------------
+
+    def flood_count(self, user_id: str, window_start: int) -> int:
+        """Notifications the user was sent in the window: the sum of its per-actor counters."""
+        prefix = f"{FLOOD_PREFIX}{window_start:010d}#"
+        return sum(int(item.get("n", 0)) for item in self._prefix(user_id, prefix, live_only=False, projection="n"))
+
+    def count_toward_flood_limit(
+        self, user_id: str, actor_id: str, window_start: int, window_seconds: int, per_actor_limit: int
+    ) -> bool:
+        """Count one notification from the actor in the window; False when the actor is at its limit."""
+        try:
+            self._call(
+                "update_item",
+                Key={"pk": user_pk(user_id), "sk": f"{FLOOD_PREFIX}{window_start:010d}#{actor_id}"},
+                UpdateExpression="ADD n :one SET #ttl = :expires",
+                ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues={
+                    ":one": 1,
+                    ":limit": per_actor_limit,
+                    ":expires": window_start + window_seconds,
+                },
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED:
+                return False
+            raise
+        return True
 
     # -- inbox ----------------------------------------------------------------------------
 
@@ -466,12 +499,16 @@ class Repository:
             ExpressionAttributeValues={":false": False},
         )
 
-    def _prefix(self, user_id: str, prefix: str, *, live_only: bool) -> Iterator[dict[str, Any]]:
+    def _prefix(
+        self, user_id: str, prefix: str, *, live_only: bool, projection: str | None = None
+    ) -> Iterator[dict[str, Any]]:
         kwargs: dict[str, Any] = {
             "KeyConditionExpression": Key("pk").eq(user_pk(user_id)) & Key("sk").begins_with(prefix),
         }
         if live_only:
             kwargs["FilterExpression"] = self._live()
+        if projection:
+            kwargs["ProjectionExpression"] = projection
         while True:
             response = self._call("query", **kwargs)
             yield from response["Items"]
@@ -482,7 +519,7 @@ class Repository:
     # -- backup (inbox_dev.backup: one user's items as JSON Lines) -------------------------
 
     def export_items(self, user_id: str) -> Iterator[dict[str, Any]]:
-        """Every live item of the user's partition as stored, but WebSocket connections (ephemeral).
+        """Every live item of the user's partition as stored, but connections and flood counters (ephemeral).
 
         Notifications with their read state, tombstones, the read-all watermark, preferences and
         devices, in key order; expired items (past ttl, not yet deleted by DynamoDB) are left out.
@@ -494,8 +531,9 @@ class Repository:
         }
         while True:
             response = self._call("query", **kwargs)
-            # A filter cannot test the sort key: connections (a few per user) are dropped here.
-            yield from (item for item in response["Items"] if not str(item["sk"]).startswith("C#"))
+            # A filter cannot test the sort key: connections and flood counters, both short-lived
+            # and few per user, are dropped here.
+            yield from (item for item in response["Items"] if not str(item["sk"]).startswith(("C#", FLOOD_PREFIX)))
             if "LastEvaluatedKey" not in response:
                 return
             kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]

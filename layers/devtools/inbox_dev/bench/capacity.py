@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from inbox.repository import Repository
 
 SIZES = (10, 10_000)
+FLOOD_WINDOW = 1_795_000_000
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class Budget:
 BUDGETS = {
     "store": Budget("write", 2),
     "store_duplicate": Budget("write", 1),
+    # Flood control: one counter update per notification (the store's budget plus 1), and the
+    # window's total read once per recipient per batch.
+    "flood_counter": Budget("write", 1),
+    "flood_total": Budget("read", 1, requests=1),
     "retract": Budget("write", 3),
     "list_20": Budget("read", 2, requests=2),
     "list_unread_20": Budget("read", 2, requests=2),
@@ -93,6 +98,10 @@ def measure_operations(repository: Repository, owner: str) -> dict[str, Consumed
             repository, lambda: repository.list_notifications(owner, limit=20, unread_only=True)
         ),
         "unread_count": consumed(repository, lambda: repository.unread_count(owner)),
+        "flood_counter": consumed(
+            repository, lambda: repository.count_toward_flood_limit(owner, "actor-0", FLOOD_WINDOW, 3600, 20)
+        ),
+        "flood_total": consumed(repository, lambda: repository.flood_count(owner, FLOOD_WINDOW)),
         "store": consumed(repository, lambda: repository.store(fresh)),
         "store_duplicate": consumed(repository, lambda: repository.store(fresh)),
     }

@@ -80,7 +80,7 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) ->
     plan = []
     for index in range(run.events):
         resource_id = f"{name}-post-{index:05d}"
-        value = sample_event("message-liked", actor="bench-actor", recipient=users[index % run.users])
+        value = sample_event("message-liked", actor=f"{name}-actor-{index}", recipient=users[index % run.users])
         plan.append((resource_id, {**value, "postId": resource_id}))
     deliveries.expected = run.events * run.connections_per_user
     sent: dict[str, float] = {}
