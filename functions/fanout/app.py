@@ -12,9 +12,10 @@ from inbox import clients, wiring
 from inbox.changes import InboxChange, change_of
 from inbox.delivery import Delivery, DeliveryReport, Outcome
 from inbox.observability import count, logger, metrics, tracer
-from inbox.settings import fanout_settings
+from inbox.settings import fanout_settings, table_settings
 
 settings = fanout_settings()
+region = table_settings().region
 delivery = Delivery(
     wiring.repository(),
     clients.management_api(str(settings.websocket_callback_url), settings.delivery_concurrency),
@@ -47,7 +48,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     unreadable: dict[str, Outcome] = {}
     for record in (DynamoDBRecord(raw) for raw in event.get("Records", [])):
         try:
-            changes.append((record_key(record), change_of(record)))
+            changes.append((record_key(record), change_of(record, region)))
         except (KeyError, ValueError, TypeError) as error:
             unreadable[record_key(record)] = error
     outcomes = {**delivery.deliver_all(changes), **unreadable}

@@ -29,11 +29,16 @@ def _user_of(pk: str) -> str:
     return pk.removeprefix("U#")
 
 
-def change_of(record: DynamoDBRecord) -> InboxChange | None:
+def change_of(record: DynamoDBRecord, region: str = "") -> InboxChange | None:
+    """The change a record makes to an inbox, or None; None too for changes another region wrote.
+
+    With replicas, every region's stream carries every change: only the fan-out of the region
+    that wrote it (its ``rg``) sends it, so nobody gets a message or a push twice.
+    """
     keys = record.dynamodb.keys if record.dynamodb else {}
     new = (record.dynamodb.new_image if record.dynamodb else None) or {}
     old = (record.dynamodb.old_image if record.dynamodb else None) or {}
-    if not keys or not new:
+    if not keys or not new or new.get("rg", region) != region:
         return None
     user_id, sort_key = _user_of(str(keys["pk"])), str(keys["sk"])
     if sort_key == STATE_SK:

@@ -31,7 +31,8 @@ Why this shape (the budgets are in the README):
 
 Notification attributes are short because capacity is billed by size: t type, a/an/av
 actor id/username/avatar, rt/ri/x resource type/id/excerpt, c createdAt (ms), s storedAt
-(ms), r readAt (ms), gone (deleted|retracted), ttl (epoch seconds).
+(ms), r readAt (ms), gone (deleted|retracted), ttl (epoch seconds), rg the region that made
+the latest change (see Repository).
 """
 
 from __future__ import annotations
@@ -155,8 +156,10 @@ def notification_from_item(item: Mapping[str, Any], watermark: int) -> Notificat
     )
 
 
-def notification_item(event: NotificationEvent, *, stored_at_ms: int, ttl_seconds: int) -> dict[str, Any]:
-    """The item that stores an event's notification, unread."""
+def notification_item(
+    event: NotificationEvent, *, stored_at_ms: int, ttl_seconds: int, region: str = ""
+) -> dict[str, Any]:
+    """The item that stores an event's notification, unread, written in ``region``."""
     notification_id = event.notification_id
     item: dict[str, Any] = {
         "pk": user_pk(event.recipient_id),
@@ -171,7 +174,7 @@ def notification_item(event: NotificationEvent, *, stored_at_ms: int, ttl_second
         "s": stored_at_ms,
         "ttl": stored_at_ms // 1000 + ttl_seconds,
     }
-    optional = {"an": event.actor.username, "av": event.actor.avatar, "x": event.resource.excerpt}
+    optional = {"an": event.actor.username, "av": event.actor.avatar, "x": event.resource.excerpt, "rg": region}
     item.update({name: value for name, value in optional.items() if value})
     return item
 
@@ -187,10 +190,15 @@ def _stored_device(item: Mapping[str, Any]) -> StoredDevice:
 
 
 class Repository:
-    def __init__(self, table: Table, *, notification_ttl_seconds: int, connection_ttl_seconds: int) -> None:
+    def __init__(
+        self, table: Table, *, notification_ttl_seconds: int, connection_ttl_seconds: int, region: str = ""
+    ) -> None:
         self._table = table
         self._notification_ttl = notification_ttl_seconds
         self._connection_ttl = connection_ttl_seconds
+        # Written into every change of a notification or watermark (rg): with replicas, each
+        # region's stream sees every change, and only the writer's region fans it out.
+        self._region = region
         self.meter = CapacityMeter()
 
     # -- plumbing -------------------------------------------------------------------------
@@ -227,7 +235,7 @@ class Repository:
     def store(self, event: NotificationEvent, *, stored_at_ms: int | None = None) -> bool:
         """Store the notification for an event; False when this action was stored before."""
         stored_at = stored_at_ms if stored_at_ms is not None else now_ms()
-        item = notification_item(event, stored_at_ms=stored_at, ttl_seconds=self._notification_ttl)
+        item = notification_item(event, stored_at_ms=stored_at, ttl_seconds=self._notification_ttl, region=self._region)
         try:
             self._call("put_item", Item=item, ConditionExpression="attribute_not_exists(pk)")
         except ClientError as error:
@@ -241,9 +249,9 @@ class Repository:
         old = self._conditional(
             "update_item",
             Key={"pk": user_pk(retraction.recipient_id), "sk": notification_sk(retraction.notification_id)},
-            UpdateExpression="SET gone = :gone REMOVE g1pk, g1sk",
+            UpdateExpression="SET gone = :gone, rg = :region REMOVE g1pk, g1sk",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone)",
-            ExpressionAttributeValues={":gone": "retracted"},
+            ExpressionAttributeValues={":gone": "retracted", ":region": self._region},
         )
         return old is None
 
@@ -376,10 +384,11 @@ class Repository:
         old = self._conditional(
             "update_item",
             Key={"pk": user_pk(user_id), "sk": notification_sk(notification_id)},
-            UpdateExpression="SET g1pk = :read, r = :now",
+            UpdateExpression="SET g1pk = :read, r = :now, rg = :region",
             ConditionExpression="g1pk = :unread AND (attribute_not_exists(#ttl) OR #ttl > :now_s)",
             ExpressionAttributeNames={"#ttl": "ttl"},
             ExpressionAttributeValues={
+                ":region": self._region,
                 ":read": read_partition(user_id),
                 ":unread": unread_partition(user_id),
                 ":now": now_ms(),
@@ -393,8 +402,9 @@ class Repository:
         self._call(
             "update_item",
             Key={"pk": user_pk(user_id), "sk": STATE_SK},
-            UpdateExpression="SET w = :now, g1pk = :partition, g1sk = :position",
+            UpdateExpression="SET w = :now, g1pk = :partition, g1sk = :position, rg = :region",
             ExpressionAttributeValues={
+                ":region": self._region,
                 ":now": now_ms(),
                 ":partition": unread_partition(user_id),
                 ":position": STATE_POSITION,
@@ -405,10 +415,10 @@ class Repository:
         old = self._conditional(
             "update_item",
             Key={"pk": user_pk(user_id), "sk": notification_sk(notification_id)},
-            UpdateExpression="SET gone = :gone REMOVE g1pk, g1sk",
+            UpdateExpression="SET gone = :gone, rg = :region REMOVE g1pk, g1sk",
             ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone) AND #ttl > :now_s",
             ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":gone": "deleted", ":now_s": int(time.time())},
+            ExpressionAttributeValues={":gone": "deleted", ":now_s": int(time.time()), ":region": self._region},
         )
         if old is not None:
             self._not_found_unless_live(old, notification_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import Field, HttpUrl
+from pydantic import AliasChoices, Field, HttpUrl
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DAY_SECONDS = 86_400
@@ -24,6 +24,8 @@ class TableSettings(BaseSettings):
     # API Gateway closes a WebSocket connection after 2 hours; the record outlives it a little
     # so that a connection is never forgotten while it can still receive messages.
     connection_ttl_seconds: int = Field(default=7_800, ge=7_200, validation_alias="CONNECTION_TTL_SECONDS")
+    # Set by Lambda; the region whose fan-out sends a change (see repository.Repository).
+    region: str = Field(default="", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
 
     @property
     def notification_ttl_seconds(self) -> int:

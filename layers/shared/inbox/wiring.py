@@ -16,4 +16,5 @@ def repository() -> Repository:
         clients.dynamodb_table(settings.table_name),
         notification_ttl_seconds=settings.notification_ttl_seconds,
         connection_ttl_seconds=settings.connection_ttl_seconds,
+        region=settings.region,
     )
