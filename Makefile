@@ -12,7 +12,7 @@ BIN := $(VENV)/bin
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install dev token invoke seed export import bench cost test lint typecheck validate security build browser clean
+.PHONY: install dev token invoke seed export import bench load cost test lint typecheck validate security build browser clean
 
 install: $(VENV)/.installed $(SAM_VENV)/.installed $(TOOLS)/.installed java browser
 
@@ -84,6 +84,11 @@ java:
 # in .local/bench/. Starts a private DynamoDB Local and a private local stack.
 bench: $(VENV)/.installed $(TOOLS)/.installed java
 	@$(BIN)/python -m inbox_dev bench
+
+# Not part of `make test`: 20,000 events through a private local stack with 150 WebSocket
+# connections and 8 HTTP clients; reports lost, duplicated and HTTP errors (exit 1 if any).
+load: $(VENV)/.installed $(TOOLS)/.installed java
+	@$(BIN)/python -m inbox_dev load
 
 # The monthly bill for a usage (seed 000's by default): `make cost ARGS="--users 50000 --count-polls-per-day 20"`.
 # Uses the last `make bench` figures, or measures capacity units and durations first.

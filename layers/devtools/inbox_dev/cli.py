@@ -1,6 +1,6 @@
 """The project's command line, behind the Makefile's targets.
 
-`python -m inbox_dev dev | token | invoke | seed | export | import | bench | cost`
+`python -m inbox_dev dev | token | invoke | seed | export | import | bench | load | cost`
 """
 
 from __future__ import annotations
@@ -308,6 +308,12 @@ def bench(arguments: argparse.Namespace) -> int:
     return suite.main()
 
 
+def load(arguments: argparse.Namespace) -> int:
+    from inbox_dev import load as loads
+
+    return loads.main()
+
+
 def cost(arguments: argparse.Namespace) -> int:
     from inbox_dev import cost as costs
     from inbox_dev.bench.suite import RESULTS_DIR
@@ -384,6 +390,9 @@ def parser() -> argparse.ArgumentParser:
     load.set_defaults(run=import_backup)
     measure = commands.add_parser("bench", help="every benchmark, each next to its floor (figures, not tests)")
     measure.set_defaults(run=bench)
+
+    stress = commands.add_parser("load", help="20,000 events through a private local stack, with HTTP readers")
+    stress.set_defaults(run=load)
 
     seed_000 = Usage()
     price = commands.add_parser("cost", help="the monthly AWS bill for a usage, from measured units and list prices")

@@ -13,9 +13,13 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from inbox_dev.processes import free_port
 from inbox_dev.template import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from inbox.repository import Repository
 
 READY_LINE = "Local stack ready"
 STARTUP_SECONDS = 180
@@ -80,3 +84,26 @@ def port_flags(ports: dict[str, int]) -> list[str]:
 
 def stack_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "inbox_dev", "dev", *arguments]
+
+
+def repository_of(state: dict[str, Any]) -> Repository:
+    """A repository on the running stack's table, from what the stack wrote about itself."""
+    import boto3
+    from inbox.repository import Repository
+    from inbox.settings import TableSettings
+
+    environment = state["functions"]["ApiFunction"]
+    settings = TableSettings.model_validate(environment)
+    table = boto3.resource(
+        "dynamodb",
+        endpoint_url=state["dynamodb"],
+        region_name=environment["AWS_DEFAULT_REGION"],
+        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
+    ).Table(settings.table_name)
+    return Repository(
+        table,
+        notification_ttl_seconds=settings.notification_ttl_seconds,
+        connection_ttl_seconds=settings.connection_ttl_seconds,
+        region=settings.region,
+    )

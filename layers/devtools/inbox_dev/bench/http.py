@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-import boto3
 import requests
 
 from inbox_dev.bench.capacity import fill
 from inbox_dev.bench.stats import ratio, summary
+from inbox_dev.stack_process import repository_of
 
 CLIENTS = 8
 SECONDS = 5.0
@@ -47,17 +47,7 @@ def _rate(call: Callable[[], bool], clients: int, seconds: float) -> tuple[float
 
 def measure(state: dict[str, Any]) -> dict[str, Any]:
     """``state``: what the running local stack wrote about itself (its URLs and functions' environments)."""
-    from inbox.repository import Repository
-
-    environment = state["functions"]["ApiFunction"]
-    table = boto3.resource(
-        "dynamodb",
-        endpoint_url=state["dynamodb"],
-        region_name=environment["AWS_DEFAULT_REGION"],
-        aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
-        aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
-    ).Table(environment["TABLE_NAME"])
-    repository = Repository(table, notification_ttl_seconds=90 * 86_400, connection_ttl_seconds=7_800)
+    repository = repository_of(state)
     fill(repository, USER, NOTIFICATIONS)
     token = requests.post(f"{state['page']}/dev/token", json={"user": USER}, timeout=10).json()["token"]
     local = threading.local()

@@ -11,7 +11,7 @@ import json
 import statistics
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import requests
@@ -32,25 +32,69 @@ class LatencyRun:
     connections_per_user: int = 3
     rate_per_s: float = 200.0
     timeout_s: float = 120.0
+    # HTTP clients listing and marking read for the whole run (the load run's; none for latency).
+    http_clients: int = 0
 
 
 class _Deliveries:
-    """When each connection received each notification, keyed by the event's resource id."""
+    """When each connection first received each notification, keyed by the event's resource id."""
 
-    def __init__(self) -> None:
+    def __init__(self, expected: int) -> None:
         self.received: dict[str, list[float]] = {}
+        self.expected = expected
+        self.delivered = 0
+        self.duplicates = 0
         self.complete = asyncio.Event()
-        self.expected = 0
+        self._seen: set[tuple[int, str]] = set()
 
-    async def listen(self, connection: ClientConnection) -> None:
+    async def listen(self, index: int, connection: ClientConnection) -> None:
         async for raw in connection:
             message = json.loads(raw)
             if message.get("type") != "notification.created":
                 continue
             at = time.monotonic()
-            self.received.setdefault(message["notification"]["resource"]["id"], []).append(at)
-            if sum(len(times) for times in self.received.values()) >= self.expected:
+            notification = message["notification"]
+            if (index, notification["id"]) in self._seen:
+                self.duplicates += 1
+                continue
+            self._seen.add((index, notification["id"]))
+            self.received.setdefault(notification["resource"]["id"], []).append(at)
+            self.delivered += 1
+            if self.delivered >= self.expected:
                 self.complete.set()
+
+
+@dataclass
+class _HttpTally:
+    requests: int = 0
+    errors: int = 0
+    statuses: dict[str, int] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def count(self, outcome: str) -> None:
+        with self.lock:
+            self.requests += 1
+            self.statuses[outcome] = self.statuses.get(outcome, 0) + 1
+            if not outcome.startswith("2"):
+                self.errors += 1
+
+
+def _browse(http_api: str, tokens: list[str], client: int, stop: threading.Event, tally: _HttpTally) -> None:
+    """One client: list a user's newest 20 and mark the first unread one read, user after user."""
+    session = requests.Session()
+    turn = client
+    while not stop.is_set():
+        headers = {"Authorization": f"Bearer {tokens[turn % len(tokens)]}"}
+        turn += 1
+        try:
+            listed = session.get(f"{http_api}/notifications", params={"limit": 20}, headers=headers, timeout=30)
+            tally.count(str(listed.status_code))
+            unread = [item["id"] for item in listed.json().get("items", []) if not item["read"]]
+            if unread:
+                marked = session.post(f"{http_api}/notifications/{unread[0]}/read", headers=headers, timeout=30)
+                tally.count(str(marked.status_code))
+        except (requests.RequestException, ValueError) as error:
+            tally.count(type(error).__name__)
 
 
 def _produce(kafka: str, plan: list[tuple[str, dict[str, Any]]], rate: float, sent: dict[str, float]) -> None:
@@ -69,41 +113,55 @@ def _produce(kafka: str, plan: list[tuple[str, dict[str, Any]]], rate: float, se
 
 async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) -> dict[str, Any]:
     users = [f"{name}-user-{index:03d}" for index in range(run.users)]
-    deliveries = _Deliveries()
-    connections = []
+    deliveries = _Deliveries(expected=run.events * run.connections_per_user)
+    tokens, connections = [], []
     for user in users:
         token = requests.post(f"http://{HOST}:{ports['page']}/dev/token", json={"user": user}, timeout=10).json()
+        tokens.append(token["token"])
         for _ in range(run.connections_per_user):
             url = f"ws://{HOST}:{ports['websocket']}/live?token={token['token']}"
             connections.append(await connect(url, max_queue=None))
-    listeners = [asyncio.create_task(deliveries.listen(connection)) for connection in connections]
+    listeners = [asyncio.create_task(deliveries.listen(index, ws)) for index, ws in enumerate(connections)]
     plan = []
     for index in range(run.events):
         resource_id = f"{name}-post-{index:05d}"
         value = sample_event("message-liked", actor=f"{name}-actor-{index}", recipient=users[index % run.users])
         plan.append((resource_id, {**value, "postId": resource_id}))
-    deliveries.expected = run.events * run.connections_per_user
     sent: dict[str, float] = {}
     producer = threading.Thread(target=_produce, args=(f"{HOST}:{ports['kafka']}", plan, run.rate_per_s, sent))
-    producer.start()
+    stop, tally = threading.Event(), _HttpTally()
+    http_api = f"http://{HOST}:{ports['http']}"
+    browsers = [
+        threading.Thread(target=_browse, args=(http_api, tokens, client, stop, tally))
+        for client in range(run.http_clients)
+    ]
+    for thread in (producer, *browsers):
+        thread.start()
     # A timeout is a result too: what did not arrive is reported as lost.
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(deliveries.complete.wait(), run.timeout_s)
     producer.join()
+    # A moment for late duplicates to show before the connections close.
+    await asyncio.sleep(1)
+    stop.set()
+    for thread in browsers:
+        thread.join()
     for task in listeners:
         task.cancel()
     for connection in connections:
         await connection.close()
     latencies = [(at - sent[resource_id]) * 1000 for resource_id, times in deliveries.received.items() for at in times]
-    delivered = len(latencies)
     return {
         "latencies_ms": [round(value, 1) for value in latencies],
         "events": run.events,
-        "users": run.users,
+        "produced": len(sent),
+        "users": users,
         "connections": len(connections),
         "expected_deliveries": deliveries.expected,
-        "delivered": delivered,
-        "lost": deliveries.expected - delivered,
+        "delivered": deliveries.delivered,
+        "lost": deliveries.expected - deliveries.delivered,
+        "duplicated": deliveries.duplicates,
+        "http": {"clients": run.http_clients, "requests": tally.requests, "errors": tally.errors, **tally.statuses},
         "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
         "max_ms": round(max(latencies), 1) if latencies else None,
@@ -117,6 +175,8 @@ def measure(ports: dict[str, int], run: LatencyRun | None = None) -> dict[str, A
     runs = [asyncio.run(delivery_latency(ports, run, f"latency-{index}")) for index in range(REPETITIONS)]
     # Every delivery's latency, for the chart; the runs keep their summaries only.
     latencies = [value for result in runs for value in result.pop("latencies_ms")]
+    for result in runs:
+        result["users"] = len(result["users"])
     p50s = [result["p50_ms"] for result in runs if result["p50_ms"] is not None]
     p99s = [result["p99_ms"] for result in runs if result["p99_ms"] is not None]
     return {
@@ -125,6 +185,7 @@ def measure(ports: dict[str, int], run: LatencyRun | None = None) -> dict[str, A
         "p50": summary(p50s) if p50s else None,
         "p99": summary(p99s) if p99s else None,
         "lost": sum(result["lost"] for result in runs),
+        "duplicated": sum(result["duplicated"] for result in runs),
         "runs": runs,
         "latencies_ms": latencies,
     }
