@@ -13,7 +13,7 @@ from inbox.cursor import MAX_CURSOR_CHARS
 from inbox.errors import Unauthorized
 from inbox.http import register_error_handlers
 from inbox.models import Device, DeviceRegistration, NotificationPage, Preferences, UnreadCount
-from inbox.observability import logger, metrics, tracer
+from inbox.observability import logger, metrics
 from inbox.push import DeviceRegistry
 from inbox.settings import push_settings
 
@@ -104,7 +104,6 @@ def delete_device(device_id: DeviceId) -> Response[Any]:
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -11,7 +11,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import clients, wiring
 from inbox.changes import InboxChange, change_of
 from inbox.delivery import Delivery, DeliveryReport, Outcome
-from inbox.observability import count, logger, metrics, tracer
+from inbox.observability import count, logger, metrics
 from inbox.settings import fanout_settings, table_settings
 
 settings = fanout_settings()
@@ -41,7 +41,6 @@ def record_key(record: DynamoDBRecord) -> str:
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     changes: list[tuple[str, InboxChange | None]] = []

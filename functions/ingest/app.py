@@ -12,7 +12,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import wiring
 from inbox.events import InvalidRecord
 from inbox.ingest import Event, FloodLimits, Ingestor, RecordOutcome, events_of
-from inbox.observability import count, logger, metrics, tracer
+from inbox.observability import count, logger, metrics
 from inbox.settings import ingest_settings
 
 settings = ingest_settings()
@@ -48,7 +48,6 @@ def make_record_handler(outcomes: dict[str, RecordOutcome]) -> Callable[[KafkaEv
 
 
 @logger.inject_lambda_context
-@tracer.capture_lambda_handler
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     readable: list[tuple[str, list[Event]]] = []
