@@ -58,14 +58,24 @@ def test_a_like_reaches_every_tab_the_inbox_and_read_state_syncs(local_stack: Ru
 
 def test_a_client_message_gets_a_clear_answer_and_the_socket_stays_open(local_stack: RunningStack) -> None:
     # Given a connected user
-    with connect(f"{local_stack.websocket}?token={local_stack.token(unique('carol'))}") as tab:
-        # When the client sends something the API has no route for
-        tab.send(json.dumps({"action": "hello"}))
+    user = unique("carol")
+    token = local_stack.token(user)
+    with connect(f"{local_stack.websocket}?token={token}") as tab:
+        # When the client pings, then sends what the socket does not take (JSON, text, bytes)
+        tab.send(json.dumps({"type": "ping"}))
+        pong = next_message(tab)
+        answers = []
+        for unsupported in (json.dumps({"action": "hello"}), "not json at all", b"\x00\xff"):
+            tab.send(unsupported)
+            answers.append(next_message(tab))
 
-        # Then API Gateway's answer comes back and the connection stays usable
-        assert next_message(tab)["message"] == "Forbidden"
-        tab.send("not json at all")
-        assert next_message(tab)["message"] == "Forbidden"
+        # Then the ping is answered, everything else gets the same clear error
+        assert pong == {"type": "pong"}
+        assert {answer["error"]["code"] for answer in answers} == {"unsupported_message"}
+        assert all(answer["type"] == "error" for answer in answers)
+        # And the connection still delivers notifications
+        local_stack.produce("message-liked", sample_event("message-liked", actor=unique("dave"), recipient=user))
+        assert next_message(tab)["type"] == "notification.created"
 
 
 @pytest.mark.parametrize(

@@ -156,7 +156,8 @@ class HttpApi:
     async def _event(self, request: web.Request, route: HttpRoute, claims: dict[str, Any] | None) -> dict[str, Any]:
         now = time.time()
         body = await request.read()
-        text_body = request.content_type.startswith(("text/", "application/json")) or not body
+        # A text body that is not UTF-8 is passed on as binary (base64), as API Gateway does.
+        text_body = not body or (request.content_type.startswith(("text/", "application/json")) and _is_utf8(body))
         headers: dict[str, str] = {}
         for name, value in request.headers.items():
             key = name.lower()
@@ -205,6 +206,14 @@ class HttpApi:
         if body:
             event["body"] = body.decode() if text_body else base64.b64encode(body).decode()
         return event
+
+
+def _is_utf8(data: bytes) -> bool:
+    try:
+        data.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _claim_text(value: Any) -> str:
@@ -311,8 +320,8 @@ class WebSocketApi:
         try:
             async for message in socket:
                 connection.last_active_at = time.time()
-                if message.type == WSMsgType.TEXT:
-                    await self._unrouted_message(socket, connection_id)
+                if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                    await self._message(request, socket, connection_id, connected_at, context, message.data)
         finally:
             self.connections.pop(connection_id, None)
             await self._disconnect(request, connection_id, connected_at, socket.close_code)
@@ -351,9 +360,36 @@ class WebSocketApi:
             return web.Response(status=403, text="Forbidden"), None
         return None, {"principalId": policy["principalId"], **(policy.get("context") or {}), "integrationLatency": 0}
 
-    async def _unrouted_message(self, socket: web.WebSocketResponse, connection_id: str) -> None:
-        # The API has no route for client messages (and no $default): API Gateway answers so.
-        await socket.send_json({"message": "Forbidden", "connectionId": connection_id, "requestId": _request_id()})
+    async def _message(
+        self,
+        request: web.Request,
+        socket: web.WebSocketResponse,
+        connection_id: str,
+        connected_at: float,
+        connect_context: dict[str, Any],
+        data: str | bytes,
+    ) -> None:
+        """A client's message goes to the $default route, as the template has no route selection."""
+        route = self._route("$default")
+        if route is None:
+            # Without a route for it, API Gateway answers so.
+            await socket.send_json({"message": "Forbidden", "connectionId": connection_id, "requestId": _request_id()})
+            return
+        context = self._request_context(request, connection_id, "$default", "MESSAGE", connected_at)
+        if "authorizer" in connect_context:
+            context["authorizer"] = connect_context["authorizer"]
+        binary = isinstance(data, bytes)
+        body = base64.b64encode(data).decode() if isinstance(data, bytes) else data
+        event = {"requestContext": context, "body": body, "isBase64Encoded": binary}
+        try:
+            result = await self.functions.invoke(route.function, event)
+        except FunctionError:
+            await socket.send_json(
+                {"message": "Internal server error", "connectionId": connection_id, "requestId": _request_id()}
+            )
+            return
+        if route.answers and isinstance(result, dict) and result.get("body") is not None:
+            await socket.send_str(str(result["body"]))
 
     async def _disconnect(
         self, request: web.Request, connection_id: str, connected_at: float, code: int | None

@@ -224,6 +224,8 @@ class WebSocketRoute:
     function: str
     authorizer_function: str | None
     identity_source: tuple[str, ...] = ()
+    # A route with a route response sends the function's answer back to the client.
+    answers: bool = False
 
 
 _FUNCTION_ARN = re.compile(r"\$\{(\w+)\.Arn\}")
@@ -241,7 +243,7 @@ def websocket_routes(api: str = "WebSocketApi") -> list[WebSocketRoute]:
     """Routes of the WebSocket API, each with the function behind it and behind its authorizer."""
     resources = template()["Resources"]
     routes = []
-    for body in resources.values():
+    for name, body in resources.items():
         properties = body.get("Properties", {})
         if body["Type"] != "AWS::ApiGatewayV2::Route" or properties.get("ApiId") != {"Ref": api}:
             continue
@@ -252,7 +254,11 @@ def websocket_routes(api: str = "WebSocketApi") -> list[WebSocketRoute]:
             authorizer = resources[properties["AuthorizerId"]["Ref"]]["Properties"]
             authorizer_function = _function_in_uri(authorizer["AuthorizerUri"])
             identity = tuple(authorizer.get("IdentitySource", []))
-        routes.append(WebSocketRoute(properties["RouteKey"], function, authorizer_function, identity))
+        answers = any(
+            other["Type"] == "AWS::ApiGatewayV2::RouteResponse" and other["Properties"].get("RouteId") == {"Ref": name}
+            for other in resources.values()
+        )
+        routes.append(WebSocketRoute(properties["RouteKey"], function, authorizer_function, identity, answers))
     return routes
 
 
