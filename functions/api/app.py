@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import clients, wiring
 from inbox.cursor import MAX_CURSOR_CHARS
 from inbox.errors import Unauthorized
-from inbox.http import register_error_handlers
+from inbox.http import documented, refusal, register_error_handlers
 from inbox.models import Device, DeviceRegistration, NotificationPage, Preferences, UnreadCount
 from inbox.observability import logger, metrics
 from inbox.push import DeviceRegistry
@@ -21,7 +22,13 @@ repository = wiring.repository()
 devices = DeviceRegistry(repository, clients.sns(), push_settings())
 
 app = APIGatewayHttpResolver(enable_validation=True)
-app.enable_swagger(path="/docs", title="Notification inbox", version="1.0.0")
+app.configure_openapi(
+    title="Notification inbox",
+    version="1.0.0",
+    security_schemes={"bearer": HTTPBearer(bearerFormat="JWT")},
+    security=[{"bearer": []}],
+)
+app.enable_swagger(path="/docs")
 register_error_handlers(app)
 
 NotificationId = Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[a-z2-7]{26}$")]
@@ -42,10 +49,12 @@ def no_content() -> Response[Any]:
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi_document() -> Response[str]:
-    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema(title="Notification inbox"))
+    return Response(200, content_types.APPLICATION_JSON, app.get_openapi_json_schema())
 
 
-@app.get("/notifications", summary="Newest notifications first, a page at a time")
+@app.get(
+    "/notifications", summary="Newest notifications first, a page at a time", responses=documented(200, "A page", 400)
+)
 def list_notifications(
     limit: Annotated[int, Query(ge=1, le=100)] = 20,
     cursor: Annotated[str | None, Query(max_length=MAX_CURSOR_CHARS)] = None,
@@ -54,56 +63,76 @@ def list_notifications(
     return repository.list_notifications(current_user(), limit=limit, cursor=cursor or None, unread_only=unread_only)
 
 
-@app.get("/notifications/unread-count", summary="Unread notifications, exact up to 99")
+@app.get(
+    "/notifications/unread-count",
+    summary="Unread notifications, exact up to 99",
+    responses=documented(200, "The count"),
+)
 def unread_count() -> UnreadCount:
     return repository.unread_count(current_user())
 
 
-@app.post("/notifications/read-all", summary="Mark every notification read")
+@app.post(
+    "/notifications/read-all", summary="Mark every notification read", responses=documented(204, "Done", 400, 415)
+)
 def mark_all_read() -> Response[Any]:
     repository.mark_all_read(current_user())
     return no_content()
 
 
-@app.post("/notifications/<notification_id>/read", summary="Mark one notification read")
-def mark_read(notification_id: NotificationId) -> Response[Any]:
-    repository.mark_read(current_user(), notification_id)
+# Path parameters are named as in template.yaml's routes ({id}), so that the document matches the API.
+@app.post(
+    "/notifications/<id>/read",
+    summary="Mark one notification read",
+    responses=documented(204, "Done", 400, 404, 415),
+)
+def mark_read(id: NotificationId) -> Response[Any]:  # noqa: A002
+    repository.mark_read(current_user(), id)
     return no_content()
 
 
-@app.delete("/notifications/<notification_id>", summary="Delete one notification")
-def delete_notification(notification_id: NotificationId) -> Response[Any]:
-    repository.delete(current_user(), notification_id)
+@app.delete("/notifications/<id>", summary="Delete one notification", responses=documented(204, "Done", 400, 404))
+def delete_notification(id: NotificationId) -> Response[Any]:  # noqa: A002
+    repository.delete(current_user(), id)
     return no_content()
 
 
-@app.get("/preferences", summary="Muted types and delivery channels")
+@app.get("/preferences", summary="Muted types and delivery channels", responses=documented(200, "The preferences"))
 def get_preferences() -> Preferences:
     return repository.preferences(current_user())
 
 
-@app.put("/preferences", summary="Replace muted types and delivery channels")
+@app.put(
+    "/preferences",
+    summary="Replace muted types and delivery channels",
+    responses=documented(200, "The preferences as saved", 400, 415),
+)
 def put_preferences(preferences: Preferences) -> Preferences:
     return repository.put_preferences(current_user(), preferences)
 
 
-@app.post("/devices", summary="Register a phone for push, or refresh its registration")
-def register_device(registration: DeviceRegistration) -> tuple[Device, int]:
-    return devices.register(current_user(), registration), 201
+@app.post(
+    "/devices",
+    summary="Register a phone for push, or refresh its registration",
+    status_code=201,
+    responses=documented(201, "The device", 400, 415, 422),
+)
+def register_device(registration: DeviceRegistration) -> Device:
+    return devices.register(current_user(), registration)
 
 
-@app.get("/devices", summary="The user's phones")
+@app.get("/devices", summary="The user's phones", responses=documented(200, "The devices"))
 def list_devices() -> list[Device]:
     return [stored.device for stored in repository.stored_devices(current_user())]
 
 
-@app.delete("/devices/<device_id>", summary="Stop pushing to a phone")
-def delete_device(device_id: DeviceId) -> Response[Any]:
-    devices.unregister(current_user(), device_id)
+@app.delete("/devices/<id>", summary="Stop pushing to a phone", responses=documented(204, "Done", 400, 404))
+def delete_device(id: DeviceId) -> Response[Any]:  # noqa: A002
+    devices.unregister(current_user(), id)
     return no_content()
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return refusal(event) or app.resolve(event, context)

@@ -34,7 +34,7 @@ class InMemoryRepository:
         self.stored: dict[str, str] = {}
         self.failing: set[str] = set()
         self.preference_reads: list[str] = []
-        self.flood_counters: dict[tuple[str, int, str], int] = {}
+        self.flood_counters: dict[tuple[str, int, str], set[str]] = {}
         self._muted = muted or {}
         self._lock = threading.Lock()
 
@@ -55,17 +55,21 @@ class InMemoryRepository:
     def flood_count(self, user_id: str, window_start: int) -> int:
         with self._lock:
             counters = self.flood_counters.items()
-            return sum(count for (user, window, _), count in counters if (user, window) == (user_id, window_start))
+            return sum(len(ids) for (user, window, _), ids in counters if (user, window) == (user_id, window_start))
 
     def count_toward_flood_limit(
-        self, user_id: str, actor_id: str, window_start: int, window_seconds: int, per_actor_limit: int
+        self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
     ) -> bool:
         with self._lock:
-            key = (user_id, window_start, actor_id)
-            if self.flood_counters.get(key, 0) >= per_actor_limit:
+            ids = self.flood_counters.setdefault((user_id, window_start, actor_id), set())
+            if notification_id not in ids and len(ids) >= limit:
                 return False
-            self.flood_counters[key] = self.flood_counters.get(key, 0) + 1
+            ids.add(notification_id)
             return True
+
+    def counted_toward_flood_limit(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool:
+        with self._lock:
+            return notification_id in self.flood_counters.get((user_id, window_start, actor_id), set())
 
     def retract(self, retraction: Retraction) -> bool:
         with self._lock:
@@ -199,3 +203,21 @@ def test_a_recipient_past_the_window_total_is_dropped_until_the_next_window() ->
     # Then the fifth is stored, the sixth dropped, and the next window starts afresh
     assert same_window == {"r0": ["created"], "r1": ["flood_dropped"]}
     assert next_window == {"r2": ["created"]}
+
+
+def test_a_redelivered_event_is_admitted_again_not_counted_twice() -> None:
+    # Given bob at the per-actor limit of 2, with his second like counted but not stored (a failed write)
+    repository = InMemoryRepository()
+    limits = FloodLimits(per_actor=2, per_recipient=2, window_seconds=3600)
+    second = like("bob", "alice", post="p2")
+    repository.failing.add(second.notification_id)
+    first_delivery = ingest(repository, ("r0", [like("bob", "alice", post="p1")]), ("r1", [second]), limits=limits)
+    repository.failing.clear()
+
+    # When the failed record is redelivered
+    redelivery = ingest(repository, ("r1", [second]), limits=limits)
+
+    # Then it is stored: counting it again did not push bob (or alice's total) over the limit
+    assert first_delivery["r0"] == ["created"]
+    assert isinstance(first_delivery["r1"], ClientError)
+    assert redelivery == {"r1": ["created"]}

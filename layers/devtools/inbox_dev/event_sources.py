@@ -17,9 +17,11 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import boto3
+from botocore.exceptions import ClientError
 from confluent_kafka import TIMESTAMP_CREATE_TIME, TIMESTAMP_LOG_APPEND_TIME, Consumer, KafkaException, TopicPartition
 
 from inbox_dev.dead_letters import DeadLetters
@@ -620,13 +622,47 @@ def stream_record(record: Mapping[str, Any], stream_arn: str, region: str) -> Re
     return event
 
 
+TRIM_HORIZON = "TRIM_HORIZON"
+SHARD_END = "SHARD_END"
+
+
+class StreamCheckpoints:
+    """How far each stream mapping got in each shard, which Lambda keeps for a mapping: a new poller resumes there.
+
+    A shard's checkpoint is the sequence number of the last record handled (delivered, dead-lettered
+    or filtered out), TRIM_HORIZON before the first, or SHARD_END once the shard is done. Kept in
+    memory, and in a JSON file when given one, for a table whose stream outlives the run (--persist).
+    """
+
+    def __init__(self, path: Path | None = None) -> None:
+        self._path = path
+        self._lock = threading.Lock()
+        self._positions: dict[str, dict[str, str]] = json.loads(path.read_text()) if path and path.exists() else {}
+
+    def of(self, mapping: str) -> dict[str, str]:
+        with self._lock:
+            return dict(self._positions.get(mapping, {}))
+
+    def save(self, mapping: str, shard_id: str, position: str) -> None:
+        with self._lock:
+            shards = self._positions.setdefault(mapping, {})
+            if shards.get(shard_id) == position:
+                return
+            shards[shard_id] = position
+            if self._path is not None:
+                aside = self._path.with_name(f"{self._path.name}.tmp")
+                aside.write_text(json.dumps(self._positions, indent=2))
+                aside.replace(self._path)
+
+
 @dataclass
 class _Shard:
     shard_id: str
     parent_id: str | None
-    position: str  # where reading started: TRIM_HORIZON or LATEST
+    position: str  # where to read from when no record was read yet
     iterator: str | None  # None once the shard is closed and read to its end
     last_read: str | None = None
+    handled: str | None = None  # the last record delivered or filtered out: the shard's checkpoint
     pending: list[Record] = field(default_factory=list)  # filtered records waiting for the batching window
     pending_since: float = 0.0
 
@@ -642,6 +678,7 @@ class StreamPoller(_Poller):
         invoke: Invoke,
         dead_letters: DeadLetters,
         on_error: Report | None = None,
+        checkpoints: StreamCheckpoints | None = None,
     ) -> None:
         super().__init__(
             f"stream {mapping.function}",
@@ -662,14 +699,22 @@ class StreamPoller(_Poller):
         self._stream_arn = ""
         self._shards: dict[str, _Shard] = {}
         self._finished: set[str] = set()
+        # Pollers of one mapping given the same checkpoints resume one another, as Lambda does after a
+        # mapping is disabled and enabled again: without them a restart at LATEST skips what came meanwhile.
+        self._checkpoints = checkpoints if checkpoints is not None else StreamCheckpoints()
+        self._checkpoint_key = ""
 
     def start(self) -> None:
-        """Find the table's stream and take positions now, so that LATEST means "from start()" on."""
+        """Find the table's stream and take positions now: where the mapping stopped before, or its starting
+        position, so that LATEST means "from the first start()" on."""
         stream_arn = self._dynamodb.describe_table(TableName=self._table_name)["Table"].get("LatestStreamArn")
         if not stream_arn:
             raise ValueError(f"table {self._table_name} has no stream for {self.mapping.function}")
         self._stream_arn = stream_arn
-        self._discover(self.mapping.starting_position)
+        self._checkpoint_key = f"{self.mapping.function} {stream_arn}"
+        # A mapping that ran before resumes each shard it knew; shards it did not know are newer: read them whole.
+        resuming = bool(self._checkpoints.of(self._checkpoint_key))
+        self._discover(TRIM_HORIZON if resuming else self.mapping.starting_position)
         super().start()
 
     def _run(self) -> None:
@@ -689,15 +734,50 @@ class StreamPoller(_Poller):
                 self._stopping.wait(FAULT_PAUSE_S)
 
     def _discover(self, position: str) -> None:
+        checkpoints = self._checkpoints.of(self._checkpoint_key)
         for description in self._describe_shards():
             shard_id = description["ShardId"]
             if shard_id in self._shards or shard_id in self._finished:
                 continue
-            if position == "LATEST" and "EndingSequenceNumber" in description["SequenceNumberRange"]:
-                self._finished.add(shard_id)  # a closed shard holds nothing later than now
+            checkpoint = checkpoints.get(shard_id)
+            closed = "EndingSequenceNumber" in description["SequenceNumberRange"]
+            if checkpoint == SHARD_END or (checkpoint is None and position == "LATEST" and closed):
+                self._finished.add(shard_id)  # done, or closed before LATEST: nothing in it is later than now
+                self._checkpoints.save(self._checkpoint_key, shard_id, SHARD_END)
                 continue
             parent = description.get("ParentShardId")
-            self._shards[shard_id] = _Shard(shard_id, parent, position, self._iterator(shard_id, position))
+            if checkpoint is not None:
+                shard = self._resumed(shard_id, parent, checkpoint)
+            elif position == "LATEST":
+                shard = self._at_end(shard_id, parent)
+            else:
+                shard = _Shard(shard_id, parent, position, self._iterator(shard_id, position))
+            self._shards[shard_id] = shard
+            self._checkpoint(shard)
+
+    def _resumed(self, shard_id: str, parent: str | None, checkpoint: str) -> _Shard:
+        after = None if checkpoint == TRIM_HORIZON else checkpoint
+        try:
+            iterator = self._iterator(shard_id, TRIM_HORIZON, after)
+        except ClientError as error:  # e.g. a checkpoint older than the stream's records: read what is there
+            self._report(f"cannot resume shard {shard_id} after {checkpoint} ({error}); reading it from its start")
+            after, iterator = None, self._iterator(shard_id, TRIM_HORIZON)
+        return _Shard(shard_id, parent, TRIM_HORIZON, iterator, last_read=after, handled=after)
+
+    def _at_end(self, shard_id: str, parent: str | None) -> _Shard:
+        """LATEST as a position a restart can resume from: the shard read to its end now, its records skipped."""
+        shard = _Shard(shard_id, parent, TRIM_HORIZON, self._iterator(shard_id, TRIM_HORIZON))
+        while shard.iterator is not None:
+            response = self._get_records(shard)
+            shard.iterator = response.get("NextShardIterator")
+            if not response["Records"]:
+                break
+            shard.last_read = response["Records"][-1]["dynamodb"]["SequenceNumber"]
+        shard.handled = shard.last_read
+        return shard
+
+    def _checkpoint(self, shard: _Shard) -> None:
+        self._checkpoints.save(self._checkpoint_key, shard.shard_id, shard.handled or TRIM_HORIZON)
 
     def _describe_shards(self) -> list[dict[str, Any]]:
         shards: list[dict[str, Any]] = []
@@ -737,6 +817,9 @@ class StreamPoller(_Poller):
         if shard.iterator is None and not shard.pending:
             del self._shards[shard.shard_id]
             self._finished.add(shard.shard_id)
+            self._checkpoints.save(self._checkpoint_key, shard.shard_id, SHARD_END)
+        else:
+            self._checkpoint(shard)
 
     def _get_records(self, shard: _Shard) -> dict[str, Any]:
         try:
@@ -752,5 +835,9 @@ class StreamPoller(_Poller):
         while shard.pending and (
             len(shard.pending) >= size or shard.iterator is None or time.monotonic() - shard.pending_since >= window
         ):
-            self._deliver(shard.pending[:size])
+            batch = shard.pending[:size]
+            self._deliver(batch)
             del shard.pending[:size]  # only once delivered: a fault above leaves the batch to try again
+            shard.handled = batch[-1]["dynamodb"]["SequenceNumber"]
+        if not shard.pending and shard.last_read is not None:
+            shard.handled = shard.last_read  # what was read and not pending was delivered or filtered out

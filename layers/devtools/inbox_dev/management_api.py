@@ -1,8 +1,8 @@
 """A loopback stand-in for API Gateway's WebSocket Management API (and a JWKS endpoint).
 
 POST /@connections/{id} records the message, or answers 410 GoneException for connections
-marked gone, after ``delay_s`` (to stand in for a remote API's latency); GET
-/.well-known/jwks.json serves the local issuer's keys.
+marked gone, after ``delay_s`` (to stand in for a remote API's latency; ``delays`` sets it per
+connection); GET /.well-known/jwks.json serves the local issuer's keys.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ class ManagementApiStub:
         self.messages: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.gone: set[str] = set()
         self.failing: set[str] = set()
+        self.delays: dict[str, float] = {}
         self._lock = threading.Lock()
         self.url = ""
 
@@ -33,6 +34,7 @@ class ManagementApiStub:
             self.messages.clear()
             self.gone.clear()
             self.failing.clear()
+            self.delays.clear()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self
@@ -48,8 +50,11 @@ class ManagementApiStub:
                 if error:
                     self.send_header("x-amzn-ErrorType", error)
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    return  # the client stopped waiting (a read timeout): it sees no answer, as from API Gateway
 
             def do_GET(self) -> None:
                 if self.path == "/.well-known/jwks.json":
@@ -66,8 +71,9 @@ class ManagementApiStub:
                     self._answer(404, {"message": "not found"})
                     return
                 connection_id = unquote(self.path[index + len(prefix) :])
-                if stub.delay_s:
-                    time.sleep(stub.delay_s)
+                delay = stub.delays.get(connection_id, stub.delay_s)
+                if delay:
+                    time.sleep(delay)
                 with stub._lock:
                     if connection_id in stub.gone:
                         self._answer(410, {"message": "gone"}, error="GoneException")

@@ -29,7 +29,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.devserver import DevServer
 from inbox_dev.dynamodb_local import create_table, dynamodb_local
-from inbox_dev.event_sources import KafkaPoller, StreamPoller, kafka_mappings, stream_mappings
+from inbox_dev.event_sources import KafkaPoller, StreamCheckpoints, StreamPoller, kafka_mappings, stream_mappings
 from inbox_dev.gateway import WEBSOCKET_API_ID, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
 from inbox_dev.processes import serving
 from inbox_dev.runtime import ACCOUNT_ID, REGION, LocalFunction
@@ -254,9 +254,13 @@ class LocalStack:
             for m in mappings
         ]
         self._step("Kafka event source mappings", f"{len(pollers)} consumer groups", lambda: self._start_kafka(pollers))
+        # With --persist the table's stream outlives the run: the next run resumes where this one stopped.
+        checkpoints = StreamCheckpoints(config.state_dir / "stream-checkpoints.json" if config.data_dir else None)
         for mapping in stream_mappings():
             invoke = self.functions[mapping.function].invoke
-            poller = StreamPoller(mapping, table_name=TABLE_NAME, invoke=invoke, dead_letters=dead_letters)
+            poller = StreamPoller(
+                mapping, table_name=TABLE_NAME, invoke=invoke, dead_letters=dead_letters, checkpoints=checkpoints
+            )
             self._step(f"DynamoDB stream → {mapping.function}", TABLE_NAME, poller.start)
             self._exit.callback(poller.stop)
 

@@ -12,13 +12,13 @@ import json
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.batches import in_order_per_key
 from inbox.changes import InboxChange
-from inbox.models import Preferences, StoredDevice
+from inbox.models import Notification, Preferences, StoredDevice, fit_excerpt
 from inbox.push import publish_kwargs
 
 if TYPE_CHECKING:
@@ -27,8 +27,9 @@ if TYPE_CHECKING:
 
     from inbox.repository import Repository
 
-# API Gateway refuses WebSocket frames over 128 KB. A notification is a few hundred bytes
-# (excerpts are capped at ingest), so this guards against a bug rather than trims content.
+# API Gateway refuses WebSocket messages over 128 KB. A notification is a few hundred bytes
+# (excerpts are capped at ingest); a larger one (an item written some other way) has its excerpt
+# shortened to fit, as a push does, rather than being dropped.
 WEBSOCKET_FRAME_LIMIT = 128 * 1024
 ENDPOINT_DISABLED = {"EndpointDisabled", "EndpointDisabledException"}
 
@@ -44,6 +45,25 @@ class DeliveryReport:
     pushed: int = 0
     disabled_devices: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
+
+
+def _encoded(message: dict[str, Any]) -> bytes:
+    return json.dumps(message, separators=(",", ":")).encode()
+
+
+def websocket_message(change: InboxChange) -> bytes:
+    """The change as one WebSocket message; a new notification's excerpt is shortened to fit the frame limit."""
+    data = _encoded(change.message)
+    if len(data) <= WEBSOCKET_FRAME_LIMIT or change.created is None:
+        return data
+
+    def with_notification(notification: Notification) -> bytes:
+        return _encoded({**change.message, "notification": notification.model_dump(mode="json", by_alias=True)})
+
+    fitted = fit_excerpt(
+        change.created, lambda notification: len(with_notification(notification)), WEBSOCKET_FRAME_LIMIT
+    )
+    return with_notification(fitted)
 
 
 def _user_of(keyed_change: tuple[str, InboxChange]) -> str:
@@ -126,7 +146,7 @@ class Delivery:
         return report
 
     def _to_connections(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
-        data = json.dumps(change.message, separators=(",", ":")).encode()
+        data = websocket_message(change)
         if len(data) > WEBSOCKET_FRAME_LIMIT:
             report.errors.append(f"message of {len(data)} bytes exceeds the WebSocket frame limit")
             return
@@ -149,6 +169,9 @@ class Delivery:
             return "gone"
         except ClientError as error:
             return _error_code(error) or str(error)
+        except BotoCoreError as error:
+            # A timeout or a broken connection: this connection's failure, reported once all were tried.
+            return type(error).__name__
         return "sent"
 
     def _to_devices(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
@@ -163,5 +186,8 @@ class Delivery:
                     self._repository.disable_device(change.user_id, stored.device.id)
                 else:
                     report.errors.append(f"device {stored.device.id}: {_error_code(error) or error}")
+            except BotoCoreError as error:
+                # A timeout or a broken connection: the other phones are still pushed.
+                report.errors.append(f"device {stored.device.id}: {type(error).__name__}")
             else:
                 report.pushed += 1

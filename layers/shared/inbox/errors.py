@@ -31,3 +31,15 @@ class PushUnavailable(InboxError):
     """The platform asked for has no SNS platform application configured."""
 
     code = "platform_unavailable"
+
+
+class PayloadTooLarge(InboxError):
+    """A request body over the API's limit: no request of this API needs that much."""
+
+    code = "payload_too_large"
+
+
+class UnsupportedMediaType(InboxError):
+    """A request body that is not JSON."""
+
+    code = "unsupported_media_type"

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from inbox.models import (
     EXCERPT_MAX_CHARS,
@@ -48,6 +48,16 @@ def _parse_timestamp(value: Any) -> Any:
     return value
 
 
+def _in_utc(value: datetime) -> datetime:
+    """A producer's time in UTC; one without an offset is taken as UTC. Out of range if UTC has no such time."""
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"timestamp {value.isoformat()} is out of range") from None
+
+
 def _excerpt(text: str | None) -> str | None:
     if text is None:
         return None
@@ -55,7 +65,9 @@ def _excerpt(text: str | None) -> str | None:
     return text if len(text) <= EXCERPT_MAX_CHARS else text[: EXCERPT_MAX_CHARS - 1] + "…"
 
 
-Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp)]
+Timestamp = Annotated[datetime, BeforeValidator(_parse_timestamp), AfterValidator(_in_utc)]
+# Texts that are shortened to an excerpt may be as long as the record itself: they are cut, never refused.
+LongText = Annotated[str, Field(max_length=MAX_RECORD_BYTES)]
 
 
 class _Payload(BaseModel):
@@ -69,7 +81,7 @@ class SocialEvent(_Payload):
     actor_username: str | None = Field(default=None, alias="actorUsername", max_length=128)
     actor_avatar: str | None = Field(default=None, alias="actorAvatar", max_length=2048)
     post_id: str | None = Field(default=None, alias="postId", min_length=1, max_length=256)
-    post_text: str | None = Field(default=None, alias="postText")
+    post_text: LongText | None = Field(default=None, alias="postText")
     post_author_id: UserId | None = Field(default=None, alias="postAuthorId")
     followed_user_id: UserId | None = Field(default=None, alias="followedUserId")
     reply_to_post_id: str | None = Field(default=None, alias="replyToPostId", max_length=256)
@@ -95,11 +107,11 @@ class ExobookEvent(_Payload):
     trigger_user: UserId
     username: str | None = Field(default=None, max_length=128)
     user_picture: str | None = Field(default=None, max_length=2048)
-    user_bio: str | None = None
+    user_bio: LongText | None = None
     action: int
     resource_type: str = Field(min_length=1, max_length=32)
     resource_id: str = Field(min_length=1, max_length=256)
-    excerpt: str | None = None
+    excerpt: LongText | None = None
     created_at: Timestamp | None = None
 
     @property

@@ -8,10 +8,10 @@
   like cannot flood the recipient (until the tombstone expires with the notification TTL).
 * Flood control: a recipient gets at most ``per_actor`` notifications from one actor and at
   most ``per_recipient`` overall per window; the excess is counted and dropped. Each actor's
-  count is an expiring counter item updated conditionally (one write per notification); the
-  window's total is their sum, read once per recipient per batch. The counter is updated
-  before the notification is stored, so that an event over the limit never reaches the table,
-  its stream or a phone; a redelivered event therefore counts again.
+  counter is an expiring item holding the ids it admitted, updated conditionally (one write per
+  notification); the window's total is their sum, read once per recipient per batch. Counting
+  comes before storing, so that an event over the limit never reaches the table, its stream or
+  a phone; since it counts ids, a redelivered event is admitted again, not counted twice.
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
 
 def events_of(record: KafkaEventRecord) -> list[NotificationEvent | Retraction]:
     """The canonical events of an MSK or self-managed Kafka record; InvalidRecord if there are none."""
+    if record.raw_event.get("value") is None:
+        # A tombstone (a key with a null value) or a record handed over without its value.
+        raise InvalidRecord("value is null")
     try:
         raw = record.decoded_value
     except (binascii.Error, ValueError) as error:
@@ -73,14 +76,15 @@ class FloodGate:
         self._totals: dict[int, int] = {}
 
     def admit(self, event: NotificationEvent) -> bool:
-        limits = self._limits
+        limits, recipient, notification_id = self._limits, self._recipient_id, event.notification_id
         window = int(self._clock()) // limits.window_seconds * limits.window_seconds
         if window not in self._totals:
-            self._totals[window] = self._repository.flood_count(self._recipient_id, window)
+            self._totals[window] = self._repository.flood_count(recipient, window)
         if self._totals[window] >= limits.per_recipient:
-            return False
+            # At the window's total only a redelivery of a counted notification still gets through.
+            return self._repository.counted_toward_flood_limit(recipient, notification_id, event.actor.id, window)
         admitted = self._repository.count_toward_flood_limit(
-            self._recipient_id, event.actor.id, window, limits.window_seconds, limits.per_actor
+            recipient, notification_id, event.actor.id, window, limits.window_seconds, limits.per_actor
         )
         if admitted:
             self._totals[window] += 1

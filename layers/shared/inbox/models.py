@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from collections.abc import Callable
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Annotated, Literal
@@ -59,6 +60,35 @@ class Notification(ApiModel):
     resource: Resource
     created_at: UtcDatetime
     read: bool
+
+
+def fit_excerpt(notification: Notification, size: Callable[[Notification], int], limit: int) -> Notification:
+    """The notification with its excerpt shortened (ending in "…") just enough for ``size`` to be within ``limit``.
+
+    Every delivery channel has a size limit: a WebSocket message, a push payload. The excerpt is
+    the part that can be cut without losing the notification, so a notification too large for a
+    channel is trimmed, never dropped. If it does not fit even without its excerpt, it is returned
+    without one and the caller's own size check has the last word.
+    """
+    excerpt = notification.resource.excerpt
+    if not excerpt or size(notification) <= limit:
+        return notification
+
+    def with_excerpt(chars: int) -> Notification:
+        shorter = excerpt[: chars - 1] + "…" if chars else None
+        return notification.model_copy(
+            update={"resource": notification.resource.model_copy(update={"excerpt": shorter})}
+        )
+
+    # The longest excerpt that fits: the size grows with the excerpt, so a binary search finds it.
+    fits, too_long = 0, len(excerpt) + 1
+    while too_long - fits > 1:
+        middle = (fits + too_long) // 2
+        if size(with_excerpt(middle)) <= limit:
+            fits = middle
+        else:
+            too_long = middle
+    return with_excerpt(fits)
 
 
 class NotificationPage(ApiModel):

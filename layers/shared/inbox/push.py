@@ -10,7 +10,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from inbox.errors import NotFound, PushUnavailable
-from inbox.models import Device, DeviceRegistration, Notification, utc_now
+from inbox.models import Device, DeviceRegistration, Notification, fit_excerpt, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_sns import SNSClient
@@ -50,15 +50,13 @@ def _platform_payloads(notification: Notification) -> dict[str, str]:
     return {"default": text, "APNS": apns, "APNS_SANDBOX": apns, "GCM": fcm}
 
 
+def _largest_payload(notification: Notification) -> int:
+    return max(len(payload.encode()) for payload in _platform_payloads(notification).values())
+
+
 def push_message(notification: Notification) -> str:
     """The SNS message (MessageStructure=json) for every platform, within each platform's limit."""
-    payloads = _platform_payloads(notification)
-    excerpt = notification.resource.excerpt or ""
-    while excerpt and max(len(value.encode()) for value in payloads.values()) > PLATFORM_PAYLOAD_LIMIT:
-        excerpt = excerpt[: max(0, len(excerpt) // 2 - 1)] + "…" if len(excerpt) > 1 else ""
-        shorter = notification.resource.model_copy(update={"excerpt": excerpt or None})
-        payloads = _platform_payloads(notification.model_copy(update={"resource": shorter}))
-    return json.dumps(payloads)
+    return json.dumps(_platform_payloads(fit_excerpt(notification, _largest_payload, PLATFORM_PAYLOAD_LIMIT)))
 
 
 class DeviceRegistry:

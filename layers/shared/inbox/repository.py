@@ -13,8 +13,8 @@ STATE           read-all watermark g1pk = U#<userId>#U, g1sk = "~" (sorts after 
 PREFS           preferences        -
 C#<connId>      WebSocket conn.    -
 D#<deviceId>    push device        -
-F#<window>#<a>  flood counter      - (notifications from actor <a> in the window starting at
-                                   <window> epoch seconds; expires with the window)
+F#<window>#<a>  flood counter      - (ids of the notifications from actor <a> in the window
+                                   starting at <window> epoch seconds; expires with the window)
 ==============  =================  ==========================================================
 
 Why this shape (the budgets are in the README):
@@ -179,6 +179,10 @@ def notification_item(
     return item
 
 
+def _flood_sk(window_start: int, actor_id: str) -> str:
+    return f"{FLOOD_PREFIX}{window_start:010d}#{actor_id}"
+
+
 def _stored_device(item: Mapping[str, Any]) -> StoredDevice:
     device = Device(
         id=str(item["sk"])[2:],
@@ -258,24 +262,30 @@ class Repository:
     # -- flood control --------------------------------------------------------------------
 
     def flood_count(self, user_id: str, window_start: int) -> int:
-        """Notifications the user was sent in the window: the sum of its per-actor counters."""
+        """Notifications the user was sent in the window: the ids in its per-actor counters."""
         prefix = f"{FLOOD_PREFIX}{window_start:010d}#"
-        return sum(int(item.get("n", 0)) for item in self._prefix(user_id, prefix, live_only=False, projection="n"))
+        counters = self._prefix(user_id, prefix, live_only=False, projection="ids")
+        return sum(len(item.get("ids", ())) for item in counters)
 
     def count_toward_flood_limit(
-        self, user_id: str, actor_id: str, window_start: int, window_seconds: int, per_actor_limit: int
+        self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
     ) -> bool:
-        """Count one notification from the actor in the window; False when the actor is at its limit."""
+        """Count a notification from the actor in the window; False when the actor is at its limit.
+
+        The counter holds the notification ids, so counting is idempotent: a redelivered event whose
+        store failed is admitted again instead of being counted twice (and dropped at the limit).
+        """
         try:
             self._call(
                 "update_item",
-                Key={"pk": user_pk(user_id), "sk": f"{FLOOD_PREFIX}{window_start:010d}#{actor_id}"},
-                UpdateExpression="ADD n :one SET #ttl = :expires",
-                ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                Key={"pk": user_pk(user_id), "sk": _flood_sk(window_start, actor_id)},
+                UpdateExpression="ADD ids :id SET #ttl = :expires",
+                ConditionExpression="attribute_not_exists(ids) OR size(ids) < :limit OR contains(ids, :notification)",
                 ExpressionAttributeNames={"#ttl": "ttl"},
                 ExpressionAttributeValues={
-                    ":one": 1,
-                    ":limit": per_actor_limit,
+                    ":id": {notification_id},
+                    ":notification": notification_id,
+                    ":limit": limit,
                     ":expires": window_start + window_seconds,
                 },
             )
@@ -284,6 +294,12 @@ class Repository:
                 return False
             raise
         return True
+
+    def counted_toward_flood_limit(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool:
+        """Whether the notification was counted in the window already (a redelivery)."""
+        key = {"pk": user_pk(user_id), "sk": _flood_sk(window_start, actor_id)}
+        item = self._call("get_item", Key=key, ProjectionExpression="ids").get("Item") or {}
+        return notification_id in item.get("ids", set())
 
     # -- inbox ----------------------------------------------------------------------------
 

@@ -99,7 +99,10 @@ def measure_operations(repository: Repository, owner: str) -> dict[str, Consumed
         ),
         "unread_count": consumed(repository, lambda: repository.unread_count(owner)),
         "flood_counter": consumed(
-            repository, lambda: repository.count_toward_flood_limit(owner, "actor-0", FLOOD_WINDOW, 3600, 20)
+            repository,
+            lambda: repository.count_toward_flood_limit(
+                owner, fresh.notification_id, "actor-0", FLOOD_WINDOW, 3600, 20
+            ),
         ),
         "flood_total": consumed(repository, lambda: repository.flood_count(owner, FLOOD_WINDOW)),
         "store": consumed(repository, lambda: repository.store(fresh)),

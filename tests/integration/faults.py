@@ -1,0 +1,236 @@
+"""AWS faults injected into the app's own clients through botocore's event hooks, and taken out again.
+
+A ``before-send`` handler that returns a response stands in for the service: botocore parses it as
+the service's answer, and the client's retry mode (inbox.clients: standard mode) retries throttles
+and 5xx answers exactly as it would in AWS. A rule decides per call and attempt. A call's key (the
+table and item key, or the SNS target) is the same on every attempt and, for fixed user ids, on
+every run, so a seeded rule injects the same faults every time.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs
+
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.retries.standard import RetryQuotaChecker
+
+
+@dataclass(frozen=True)
+class Call:
+    """One attempt of one API call, as the client sends it."""
+
+    operation: str  # PutItem, Publish, ...
+    key: str  # what the call is about: the same on every attempt
+    attempt: int  # 1, then 2 on botocore's first retry, ...
+    max_attempts: int
+
+
+Rule = Callable[[Call], str | Exception | None]
+"""The error code to answer a call with, an exception to raise as the HTTP layer would, or None to let it through."""
+
+# Error code -> (HTTP status, the service's error type) as DynamoDB (JSON 1.0) and SNS (query) answer them.
+DYNAMODB_ERRORS = {
+    "ProvisionedThroughputExceededException": (
+        400,
+        "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
+    ),
+    "ThrottlingException": (400, "com.amazon.coral.availability#ThrottlingException"),
+    "InternalServerError": (500, "com.amazonaws.dynamodb.v20120810#InternalServerError"),
+}
+SNS_ERRORS = {"Throttling": (400, "Sender"), "InternalError": (500, "Receiver")}
+DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
+
+
+def notification_write(call: Call) -> bool:
+    """A write of a notification item (N#<id>): a store or a retraction, not a flood counter's update."""
+    return call.operation in DYNAMODB_WRITES and '"sk": {"S": "N#' in call.key
+
+
+class _Body:
+    """What AWSResponse reads a body from."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    def stream(self, **_: Any) -> Iterator[bytes]:
+        yield self._data
+
+
+def _attempts(request: AWSPreparedRequest) -> tuple[int, int]:
+    """The attempt and the most attempts, from botocore's ``amz-sdk-request: attempt=2; max=6`` header."""
+    raw = request.headers.get("amz-sdk-request", b"attempt=1; max=1")
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    fields = dict(part.strip().split("=", 1) for part in text.split(";"))
+    return int(fields["attempt"]), int(fields.get("max", fields["attempt"]))
+
+
+def _body(request: AWSPreparedRequest) -> bytes:
+    body = request.body
+    if body is None:
+        return b""
+    return body if isinstance(body, bytes) else str(body).encode()
+
+
+def dynamodb_key(operation: str, request: AWSPreparedRequest) -> str:
+    """The table and item a DynamoDB call is about (or its query), without what changes between runs.
+
+    Flood counters' keys name the hour they count (F#<window start>#<actor>): the window is left out.
+    """
+    body = json.loads(_body(request) or b"{}")
+    if "Item" in body:
+        about: Any = {name: body["Item"][name] for name in ("pk", "sk") if name in body["Item"]}
+    elif "Key" in body:
+        about = body["Key"]
+    else:
+        about = [body.get(name) for name in ("IndexName", "KeyConditionExpression", "ExpressionAttributeValues")]
+    key = f"{operation} {body.get('TableName')} {json.dumps(about, sort_keys=True)}"
+    return re.sub(r"F#\d+#", "F#<window>#", key)
+
+
+def sns_key(operation: str, request: AWSPreparedRequest) -> str:
+    fields = parse_qs(_body(request).decode())
+    target = fields.get("TargetArn") or fields.get("TopicArn") or fields.get("EndpointArn") or [""]
+    return f"{operation} {target[0]}"
+
+
+class Faults:
+    """Fake error answers for the calls ``rule`` picks, on one client, while the context is open.
+
+    Every attempt is recorded (``calls``) and every fault (``injected``). The client's retry quota
+    is refilled on entry and exit: a test that exhausts retries must not leave the session's
+    shared client unable to retry in the next test.
+    """
+
+    def __init__(self, client: Any, rule: Rule | None = None) -> None:
+        self.client = client
+        self.rule = rule
+        self.calls: list[Call] = []
+        self.injected: list[tuple[Call, str | Exception]] = []
+        self._lock = threading.Lock()
+        self._service = client.meta.service_model.service_id.hyphenize()
+        self._json = client.meta.service_model.protocol == "json"
+        self._unique_id = f"test-faults-{id(self)}"
+
+    def __enter__(self) -> Faults:
+        refill_retry_quota(self.client)
+        self.client.meta.events.register(f"before-send.{self._service}", self._before_send, unique_id=self._unique_id)
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.client.meta.events.unregister(f"before-send.{self._service}", unique_id=self._unique_id)
+        refill_retry_quota(self.client)
+
+    def exhausted(self) -> set[str]:
+        """Keys of the calls that failed on their last attempt: botocore gave up on them."""
+        with self._lock:
+            return {call.key for call, _ in self.injected if call.attempt == call.max_attempts}
+
+    def _before_send(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
+        operation = event_name.rsplit(".", 1)[-1]
+        key = dynamodb_key(operation, request) if self._json else sns_key(operation, request)
+        call = Call(operation, key, *_attempts(request))
+        code = self.rule(call) if self.rule is not None else None
+        with self._lock:
+            self.calls.append(call)
+            if code is not None:
+                self.injected.append((call, code))
+        if isinstance(code, Exception):
+            raise code
+        return None if code is None else self._answer(request, code)
+
+    def _answer(self, request: AWSPreparedRequest, code: str) -> AWSResponse:
+        if self._json:
+            status, error_type = DYNAMODB_ERRORS[code]
+            body = json.dumps({"__type": error_type, "message": f"injected {code}"}).encode()
+            headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected-fault"}
+        else:
+            status, sender = SNS_ERRORS[code]
+            body = (
+                '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
+                f"<Error><Type>{sender}</Type><Code>{code}</Code><Message>injected {code}</Message></Error>"
+                "<RequestId>injected-fault</RequestId></ErrorResponse>"
+            ).encode()
+            headers = {"Content-Type": "text/xml"}
+        return AWSResponse(request.url, status, headers, _Body(body))
+
+
+def refill_retry_quota(client: Any) -> None:
+    """Give the client's standard-mode retry quota its full capacity back.
+
+    botocore keeps the quota on a handler of the client's ``after-call`` event and offers no
+    public way to it; the lookup is pinned to the botocore this project pins, and fails loudly
+    if that changes rather than leave a drained quota behind.
+    """
+    service = client.meta.service_model.service_id.hyphenize()
+    emitter = client.meta.events._emitter
+    for handler in emitter._handlers.prefix_search(f"after-call.{service}"):
+        checker = getattr(handler, "__self__", None)
+        if isinstance(checker, RetryQuotaChecker):
+            checker._quota.release(checker._quota._max_capacity)
+            return
+    raise AssertionError(f"no standard-mode retry quota on the {service} client: update refill_retry_quota")
+
+
+def _draw(seed: int, *parts: object) -> random.Random:
+    # String seeds are hashed with SHA-512: the same draw on every run, whatever PYTHONHASHSEED is.
+    return random.Random("|".join(map(str, (seed, *parts))))
+
+
+def transient(seed: int, rate: float, codes: Sequence[str], among: Callable[[Call], bool] = lambda call: True) -> Rule:
+    """Each attempt of the calls ``among`` picks fails with probability ``rate``, never the last one:
+    faults that retries overcome."""
+
+    def rule(call: Call) -> str | None:
+        if not among(call):
+            return None
+        draw = _draw(seed, call.key, call.attempt)
+        if call.attempt < call.max_attempts and draw.random() < rate:
+            return draw.choice(codes)
+        return None
+
+    return rule
+
+
+def persistent(seed: int, rate: float, codes: Sequence[str], among: Callable[[Call], bool] = lambda call: True) -> Rule:
+    """A share ``rate`` of the calls ``among`` picks fails on every attempt: botocore's retries are exhausted."""
+
+    def rule(call: Call) -> str | None:
+        if not among(call):
+            return None
+        draw = _draw(seed, call.key)
+        return draw.choice(codes) if draw.random() < rate else None
+
+    return rule
+
+
+class NthNotificationWrite:
+    """The ``n``-th notification write (in the order first attempted) fails on every attempt with ``code``."""
+
+    def __init__(self, n: int, code: str = "InternalServerError") -> None:
+        self._n, self._code = n, code
+        self._order: list[str] = []
+        self._lock = threading.Lock()
+
+    def __call__(self, call: Call) -> str | None:
+        if not notification_write(call):
+            return None
+        with self._lock:
+            if call.key not in self._order:
+                self._order.append(call.key)
+            position = self._order.index(call.key) + 1
+        return self._code if position == self._n else None
+
+
+def when(condition: Callable[[Call], bool], code: str | Exception) -> Rule:
+    """Every attempt of the calls ``condition`` picks fails with ``code``."""
+    return lambda call: code if condition(call) else None
