@@ -59,13 +59,15 @@ class InMemoryRepository:
 
     def count_toward_flood_limit(
         self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
-    ) -> bool:
+    ) -> str:
         with self._lock:
             ids = self.flood_counters.setdefault((user_id, window_start, actor_id), set())
-            if notification_id not in ids and len(ids) >= limit:
-                return False
+            if notification_id in ids:
+                return "counted_before"
+            if len(ids) >= limit:
+                return "over_limit"
             ids.add(notification_id)
-            return True
+            return "counted"
 
     def counted_toward_flood_limit(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool:
         with self._lock:

@@ -87,6 +87,8 @@ class Backup:
     items: list[dict[str, Any]] = field(default_factory=list)
     counts: Counter[str] = field(default_factory=Counter)
     expired: int = 0
+    # Restored under another user, a device would send that user's pushes to the original owner's phone.
+    devices_left_out: int = 0
 
 
 # -- what an item is --------------------------------------------------------------------------
@@ -371,6 +373,9 @@ def read_backup(lines: Iterable[str | bytes], *, now_s: int, user: str | None = 
         seen[item["sk"]] = number
         if _is_int(item.get("ttl")) and item["ttl"] <= now_s:
             backup.expired += 1
+            continue
+        if target != header.user and kind == "device":
+            backup.devices_left_out += 1
             continue
         backup.items.append(move_item(kind, item, header.user, target) if target != header.user else item)
         backup.counts[kind] += 1

@@ -288,6 +288,8 @@ def import_backup(arguments: argparse.Namespace) -> int:
         return 1
     moved = f" (exported as {parsed.header.user})" if parsed.user != parsed.header.user else ""
     expired = f"; {parsed.expired} expired items left out" if parsed.expired else ""
+    if parsed.devices_left_out:
+        expired += f"; {parsed.devices_left_out} devices left out (their push endpoints belong to {parsed.header.user})"
     if arguments.dry_run:
         print(f"{arguments.file} is valid: it would write {backup.describe(parsed.counts)} for {parsed.user}{moved}.")
         return 0
@@ -383,11 +385,11 @@ def parser() -> argparse.ArgumentParser:
     dump.add_argument("--output", "-o", help="the file, - for stdout (default: <user>.jsonl in this directory)")
     dump.add_argument("--force", action="store_true", help="replace the output file if it exists")
     dump.set_defaults(run=export_backup)
-    load = commands.add_parser("import", parents=[common, target], help="write a backup's items to the table")
-    load.add_argument("file", help="a file written by export, - for stdin")
-    load.add_argument("--user", help="restore under this user id instead of the file's")
-    load.add_argument("--dry-run", action="store_true", help="validate the file only; write nothing")
-    load.set_defaults(run=import_backup)
+    restore = commands.add_parser("import", parents=[common, target], help="write a backup's items to the table")
+    restore.add_argument("file", help="a file written by export, - for stdin")
+    restore.add_argument("--user", help="restore under this user id instead of the file's")
+    restore.add_argument("--dry-run", action="store_true", help="validate the file only; write nothing")
+    restore.set_defaults(run=import_backup)
     measure = commands.add_parser("bench", help="every benchmark, each next to its floor (figures, not tests)")
     measure.set_defaults(run=bench)
 

@@ -23,8 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import BotoCoreError, ClientError
-
 from inbox.batches import in_order_per_key
 from inbox.events import InvalidRecord, adapt
 from inbox.models import NotificationEvent, NotificationType, Retraction
@@ -83,12 +81,12 @@ class FloodGate:
         if self._totals[window] >= limits.per_recipient:
             # At the window's total only a redelivery of a counted notification still gets through.
             return self._repository.counted_toward_flood_limit(recipient, notification_id, event.actor.id, window)
-        admitted = self._repository.count_toward_flood_limit(
+        counted = self._repository.count_toward_flood_limit(
             recipient, notification_id, event.actor.id, window, limits.window_seconds, limits.per_actor
         )
-        if admitted:
+        if counted == "counted":
             self._totals[window] += 1
-        return admitted
+        return counted != "over_limit"
 
 
 class Ingestor:
@@ -125,9 +123,10 @@ class Ingestor:
         return outcomes
 
     def _apply_for_recipient(self, keyed_events: list[tuple[str, Event]]) -> list[tuple[str, str | Exception]]:
+        # Any failure fails this recipient's records only (Lambda retries them), never the batch.
         try:
             muted = self._muted_types(keyed_events)
-        except (ClientError, BotoCoreError) as error:
+        except Exception as error:  # reported per record by the caller
             return [(key, error) for key, _ in keyed_events]
         flood = FloodGate(self._repository, _recipient_of(keyed_events[0]), self._limits, self._clock)
         failed: Exception | None = None
@@ -138,7 +137,7 @@ class Ingestor:
                 continue
             try:
                 results.append((key, self._apply(event, muted, flood)))
-            except (ClientError, BotoCoreError) as error:
+            except Exception as error:  # reported per record by the caller
                 failed = error
                 results.append((key, error))
         return results

@@ -269,15 +269,16 @@ class Repository:
 
     def count_toward_flood_limit(
         self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
-    ) -> bool:
-        """Count a notification from the actor in the window; False when the actor is at its limit.
+    ) -> str:
+        """Count a notification from the actor in the window: "counted", "counted_before" or "over_limit".
 
         The counter holds the notification ids, so counting is idempotent: a redelivered event whose
-        store failed is admitted again instead of being counted twice (and dropped at the limit).
+        store failed is admitted again ("counted_before") instead of being counted twice.
         """
         try:
-            self._call(
+            response = self._call(
                 "update_item",
+                ReturnValues="UPDATED_OLD",
                 Key={"pk": user_pk(user_id), "sk": _flood_sk(window_start, actor_id)},
                 UpdateExpression="ADD ids :id SET #ttl = :expires",
                 ConditionExpression="attribute_not_exists(ids) OR size(ids) < :limit OR contains(ids, :notification)",
@@ -291,9 +292,9 @@ class Repository:
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED:
-                return False
+                return "over_limit"
             raise
-        return True
+        return "counted_before" if notification_id in response.get("Attributes", {}).get("ids", set()) else "counted"
 
     def counted_toward_flood_limit(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool:
         """Whether the notification was counted in the window already (a redelivery)."""

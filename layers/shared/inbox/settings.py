@@ -64,7 +64,7 @@ class IngestSettings(BaseSettings):
     # Recipients of a batch are stored side by side: a conditional put is one round trip, and
     # a batch of 500 stored one after another would spend most of its time waiting.
     ingest_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="INGEST_CONCURRENCY")
-    flood_actor_limit: int = Field(default=20, ge=1, validation_alias="FLOOD_ACTOR_LIMIT")
+    flood_actor_limit: int = Field(default=20, ge=1, le=30, validation_alias="FLOOD_ACTOR_LIMIT")
     flood_recipient_limit: int = Field(default=500, ge=1, validation_alias="FLOOD_RECIPIENT_LIMIT")
     flood_window_seconds: int = Field(default=3600, ge=1, validation_alias="FLOOD_WINDOW_SECONDS")
 
