@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from inbox_dev.samples import sample_event
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import ClientConnection, connect
 
 from tests.e2e.conftest import RunningStack, wait_until
@@ -65,7 +65,7 @@ def test_a_client_message_gets_a_clear_answer_and_the_socket_stays_open(local_st
         tab.send(json.dumps({"type": "ping"}))
         pong = next_message(tab)
         answers = []
-        for unsupported in (json.dumps({"action": "hello"}), "not json at all", b"\x00\xff"):
+        for unsupported in (json.dumps({"action": "hello"}), "not json at all"):
             tab.send(unsupported)
             answers.append(next_message(tab))
 
@@ -76,6 +76,18 @@ def test_a_client_message_gets_a_clear_answer_and_the_socket_stays_open(local_st
         # And the connection still delivers notifications
         local_stack.produce("message-liked", sample_event("message-liked", actor=unique("dave"), recipient=user))
         assert next_message(tab)["type"] == "notification.created"
+
+
+def test_a_binary_frame_ends_the_connection_as_api_gateway_does(local_stack: RunningStack) -> None:
+    # Given a connected user
+    with connect(f"{local_stack.websocket}?token={local_stack.token(unique('erin'))}") as tab:
+        # When the client sends a binary frame
+        tab.send(b"\x00\xff")
+
+        # Then the connection is closed with 1003 (unsupported data)
+        with pytest.raises(ConnectionClosed):
+            tab.recv(timeout=30)
+        assert tab.close_code == 1003
 
 
 @pytest.mark.parametrize(

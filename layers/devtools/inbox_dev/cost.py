@@ -46,6 +46,7 @@ ASSUMPTIONS = {
     "online_share_at_delivery": 0.3,  # share of notifications that find the user connected
     "connections_per_online_user": 1.5,
     "push_share": 0.6,  # share of notifications whose recipient has a phone with push on
+    "ping_interval_minutes": 9.0,  # clients ping before API Gateway's 10-minute idle timeout
 }
 
 
@@ -94,12 +95,15 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
     mark_all = month * ASSUMPTIONS["mark_all_read_per_user_per_day"]
     mark_one = notifications * ASSUMPTIONS["mark_one_read_share"]
     sessions = month * ASSUMPTIONS["sessions_per_user_per_day"]
+    minutes = month * ASSUMPTIONS["online_minutes_per_user_per_day"]
+    pings = minutes / ASSUMPTIONS["ping_interval_minutes"]
 
     # DynamoDB: every write and read the app makes, at the measured units per operation.
     ingest_batches = notifications / ASSUMPTIONS["records_per_ingest_invocation"]
     fanout_batches = notifications / ASSUMPTIONS["records_per_fanout_invocation"]
     write_units = (
         notifications * _units(capacity, "store", "write_units")
+        + notifications * _units(capacity, "flood_counter", "write_units")
         + mark_one * _units(capacity, "mark_one_read", "write_units")
         + mark_all * _units(capacity, "mark_all_read", "write_units")
         + sessions * 2  # a connection's put and delete, 1 unit each
@@ -107,9 +111,9 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
     read_units = (
         reads * _units(capacity, "list_20", "read_units")
         + polls * _units(capacity, "unread_count", "read_units")
-        # preferences once per recipient per ingest batch; preferences, connections and devices
-        # once per user per fan-out batch (0.5 unit each): at most once per notification.
-        + notifications * (0.5 + 3 * 0.5)
+        # preferences and the flood total once per recipient per ingest batch; preferences,
+        # connections and devices once per user per fan-out batch: at most once per notification.
+        + notifications * (0.5 + _units(capacity, "flood_total", "read_units") + 3 * 0.5)
     )
     write_usd = per_million(write_units, dynamodb, "write_request_unit")
     bill.add("DynamoDB", "write request units", write_units, "WRU", write_usd)
@@ -134,6 +138,7 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
         "WsAuthorizerFunction": sessions,
         "WsConnectFunction": sessions,
         "WsDisconnectFunction": sessions,
+        "WsMessageFunction": pings,
     }
     for name, count in invocations.items():
         seconds = durations[name]["ms"]["median"] / 1000
@@ -145,12 +150,17 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
     # API Gateway: HTTP requests; WebSocket messages (32 KB increments; notifications are far
     # smaller) and connection minutes.
     http_requests = reads + polls + mark_one + mark_all
-    http_usd = per_million(http_requests, gateway, "http_requests")
+    # HTTP APIs cost less beyond the first 300 million requests of a month.
+    first_tier = min(http_requests, gateway["http_requests_first_tier"])
+    http_usd = per_million(first_tier, gateway, "http_requests") + per_million(
+        http_requests - first_tier, gateway, "http_requests_beyond_first_tier"
+    )
     bill.add("API Gateway", "HTTP API requests", http_requests, "requests", http_usd)
-    messages = notifications * ASSUMPTIONS["online_share_at_delivery"] * ASSUMPTIONS["connections_per_online_user"]
+    delivered = notifications * ASSUMPTIONS["online_share_at_delivery"] * ASSUMPTIONS["connections_per_online_user"]
+    # Pings and their pongs are messages too.
+    messages = delivered + 2 * pings
     messages_usd = per_million(messages, gateway, "websocket_messages")
     bill.add("API Gateway", "WebSocket messages", messages, "messages", messages_usd)
-    minutes = month * ASSUMPTIONS["online_minutes_per_user_per_day"]
     minutes_usd = per_million(minutes, gateway, "websocket_connection_minutes")
     bill.add("API Gateway", "WebSocket connection minutes", minutes, "minutes", minutes_usd)
     pushes = notifications * ASSUMPTIONS["push_share"]
@@ -176,7 +186,8 @@ def measured_inputs(results_file: Path) -> tuple[dict[str, Any], dict[str, Any],
     """Capacity units and handler durations: from the last bench run, else measured now."""
     if results_file.exists():
         results = json.loads(results_file.read_text())
-        if "capacity" in results and "durations" in results:
+        complete = set(functions()) <= set(results.get("durations", {})) and "capacity" in results
+        if complete:
             return results["capacity"], results["durations"], f"{results_file} ({results['date']})"
     from inbox_dev.bench import capacity, durations
     from inbox_dev.bench.inprocess import in_process_aws
@@ -228,20 +239,24 @@ def seed_comparison(bill: Bill) -> str:
     writes, reads = line("DynamoDB", "write"), line("DynamoDB", "read")
     storage = line("DynamoDB", "storage")
     others = bill.total() - writes.monthly_usd - reads.monthly_usd - storage.monthly_usd
+    dynamodb = prices()["dynamodb"]
+    write_price, read_price = dynamodb["write_request_unit_per_million"], dynamodb["read_request_unit_per_million"]
     rows = [
         (
             "Writes",
             375.00,
             writes.monthly_usd,
             f"seed: 300M writes x 1 unit x $1.25/M (the price before Nov 2024); here {_quantity(writes.quantity)} "
-            "units at $0.625/M: 2 per notification (table + index), plus marking read and WebSocket connection records",
+            f"units at ${write_price}/M: 2 per notification (table + index) and 1 for its flood counter, plus "
+            "marking read and WebSocket connection records",
         ),
         (
             "Reads",
             375.00,
             reads.monthly_usd,
-            f"seed: 1.5B reads x 1 unit x $0.25/M; here a page of 20 costs 1 unit at $0.125/M, plus the "
-            f"pipeline's own reads (preferences, connections, devices): {_quantity(reads.quantity)} units",
+            f"seed: 1.5B reads x 1 unit x $0.25/M; here a page of 20 costs 1 unit at ${read_price}/M, plus the "
+            "pipeline's own reads (preferences, flood totals, connections, devices): "
+            f"{_quantity(reads.quantity)} units",
         ),
         (
             "Storage",

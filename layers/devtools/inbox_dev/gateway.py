@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import jwt
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from inbox_dev.runtime import ACCOUNT_ID, REGION, FunctionError, LocalFunction
 from inbox_dev.template import HttpRoute, WebSocketRoute
@@ -320,8 +320,11 @@ class WebSocketApi:
         try:
             async for message in socket:
                 connection.last_active_at = time.time()
-                if message.type in (WSMsgType.TEXT, WSMsgType.BINARY):
+                if message.type == WSMsgType.TEXT:
                     await self._message(request, socket, connection_id, connected_at, context, message.data)
+                elif message.type == WSMsgType.BINARY:
+                    # API Gateway takes text frames only: a binary frame ends the connection with 1003.
+                    await socket.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"binary frames are not supported")
         finally:
             self.connections.pop(connection_id, None)
             await self._disconnect(request, connection_id, connected_at, socket.close_code)
@@ -367,9 +370,9 @@ class WebSocketApi:
         connection_id: str,
         connected_at: float,
         connect_context: dict[str, Any],
-        data: str | bytes,
+        data: str,
     ) -> None:
-        """A client's message goes to the $default route, as the template has no route selection."""
+        """A client's message goes to the $default route: the template routes no action of its own."""
         route = self._route("$default")
         if route is None:
             # Without a route for it, API Gateway answers so.
@@ -378,9 +381,7 @@ class WebSocketApi:
         context = self._request_context(request, connection_id, "$default", "MESSAGE", connected_at)
         if "authorizer" in connect_context:
             context["authorizer"] = connect_context["authorizer"]
-        binary = isinstance(data, bytes)
-        body = base64.b64encode(data).decode() if isinstance(data, bytes) else data
-        event = {"requestContext": context, "body": body, "isBase64Encoded": binary}
+        event = {"requestContext": context, "body": data, "isBase64Encoded": False}
         try:
             result = await self.functions.invoke(route.function, event)
         except FunctionError:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from inbox_dev.bench.stats import percentile
+
 
 def draw(results: dict[str, Any], path: Path) -> None:
     import matplotlib
@@ -30,7 +32,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
     if values:
         latency.hist(values, bins=50, color="tab:blue", alpha=0.8)
         for name, share, color in (("p50", 0.50, "tab:green"), ("p99", 0.99, "tab:red")):
-            at = values[min(len(values) - 1, int(share * len(values)))]
+            at = percentile(values, share)
             latency.axvline(at, color=color, linestyle="--", label=f"{name} {at:,.0f} ms")
         latency.legend(fontsize=8)
     latency.set(title="Kafka → WebSocket delivery latency", xlabel="milliseconds", ylabel="deliveries")

@@ -49,10 +49,12 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
     rng = random.Random(7)  # noqa: S311 - a reproducible workload
     ingest, fanout, api = aws.module("ingest"), aws.module("fanout"), aws.module("api")
     connect, disconnect = aws.module("ws_connect"), aws.module("ws_disconnect")
-    authorizer = aws.module("ws_authorizer")
+    authorizer, messages = aws.module("ws_authorizer"), aws.module("ws_message")
     listing, counting = _http(aws, "api-list-notifications.json"), _http(aws, "api-unread-count.json")
     connecting, disconnecting = aws.event("ws-connect.json"), aws.event("ws-disconnect.json")
     authorizing = aws.event("ws-authorizer.json")
+    pinging = {**aws.event("ws-connect.json"), "body": '{"type": "ping"}'}
+    pinging["requestContext"] = {**pinging["requestContext"], "routeKey": "$default", "eventType": "MESSAGE"}
     authorizing["queryStringParameters"] = {"token": aws.issuer.mint(USER)}
     for event in (connecting, disconnecting):
         event["requestContext"]["authorizer"]["principalId"] = USER
@@ -92,6 +94,9 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
         },
         "WsConnectFunction": {
             "ms": _median_ms(lambda index: connect.lambda_handler(connecting, context("WsConnectFunction"))),
+        },
+        "WsMessageFunction": {
+            "ms": _median_ms(lambda index: messages.lambda_handler(pinging, context("WsMessageFunction"))),
         },
         "WsDisconnectFunction": {
             "ms": _median_ms(lambda index: disconnect.lambda_handler(disconnecting, context("WsDisconnectFunction"))),
