@@ -31,6 +31,7 @@ def make_record_handler(outcomes: dict[str, Outcome]) -> Callable[[DynamoDBRecor
     def handle(record: DynamoDBRecord) -> None:
         outcome = outcomes[record_key(record)]
         if isinstance(outcome, Exception):
+            logger.warning("record not delivered", extra={"sequence": record_key(record), "reason": repr(outcome)})
             raise outcome
 
     return handle

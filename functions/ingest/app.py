@@ -41,7 +41,10 @@ def make_record_handler(outcomes: dict[str, RecordOutcome]) -> Callable[[KafkaEv
 
     def handle(record: KafkaEventRecord) -> None:
         outcome = outcomes[record_key(record)]
+        if isinstance(outcome, InvalidRecord):
+            raise outcome  # logged as a bad record when it was read
         if isinstance(outcome, Exception):
+            logger.warning("record not stored", extra={"record": record_key(record), "reason": repr(outcome)})
             raise outcome
 
     return handle

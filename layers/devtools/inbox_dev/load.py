@@ -20,7 +20,7 @@ from inbox_dev.stack_process import repository_of
 
 RESULTS_FILE = STATE_DIR / "load" / "results.json"
 LOAD = latency.LatencyRun(
-    events=20_000, users=50, connections_per_user=3, rate_per_s=250.0, timeout_s=900.0, http_clients=8
+    events=20_000, users=50, connections_per_user=3, rate_per_s=100.0, timeout_s=900.0, http_clients=8
 )
 
 

@@ -341,7 +341,8 @@ class LocalStack:
         async def start() -> None:
             runner = web.AppRunner(app, access_log=None)
             await runner.setup()
-            await web.TCPSite(runner, self.config.host, port).start()
+            # A deep accept queue: bursts of fan-out posts and HTTP clients must queue, not be refused.
+            await web.TCPSite(runner, self.config.host, port, backlog=1024).start()
             self._runners.append(runner)
 
         asyncio.run_coroutine_threadsafe(start(), self._loop).result(timeout=10)

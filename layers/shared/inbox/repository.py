@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.conditions import Attr, Key
 from boto3.dynamodb.types import TypeDeserializer
 from botocore.exceptions import ClientError
 
@@ -230,9 +229,20 @@ class Repository:
         return None
 
     @staticmethod
-    def _live() -> Any:
-        # DynamoDB deletes expired items within days, not at once: reads hide them meanwhile.
-        return Attr("ttl").not_exists() | Attr("ttl").gt(int(time.time()))
+    def _query(key_condition: str, values: Mapping[str, Any], *, live_only: bool) -> dict[str, Any]:
+        """Query arguments with expressions written as strings.
+
+        boto3's Key() and Attr() conditions are turned into expressions by one builder per client,
+        whose placeholder counters every thread shares: queries running side by side garbled each
+        other's expressions (seen under load). Strings do not go through it.
+        """
+        arguments: dict[str, Any] = {"KeyConditionExpression": key_condition, "ExpressionAttributeValues": dict(values)}
+        if live_only:
+            # DynamoDB deletes expired items within days, not at once: reads hide them meanwhile.
+            arguments["FilterExpression"] = "attribute_not_exists(#ttl) OR #ttl > :now_s"
+            arguments["ExpressionAttributeNames"] = {"#ttl": "ttl"}
+            arguments["ExpressionAttributeValues"][":now_s"] = int(time.time())
+        return arguments
 
     # -- ingest ---------------------------------------------------------------------------
 
@@ -323,16 +333,22 @@ class Repository:
         unread = self._call(
             "query",
             IndexName=INDEX_NAME,
-            KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id)) & Key("g1sk").lte(upper),
-            FilterExpression=self._live(),
+            **self._query(
+                "g1pk = :partition AND g1sk <= :upper",
+                {":partition": unread_partition(user_id), ":upper": upper},
+                live_only=True,
+            ),
             ScanIndexForward=False,
             Limit=limit + 1,
         )
         read = self._call(
             "query",
             IndexName=INDEX_NAME,
-            KeyConditionExpression=Key("g1pk").eq(read_partition(user_id)) & Key("g1sk").lt(upper),
-            FilterExpression=self._live(),
+            **self._query(
+                "g1pk = :partition AND g1sk < :upper",
+                {":partition": read_partition(user_id), ":upper": upper},
+                live_only=True,
+            ),
             ScanIndexForward=False,
             Limit=limit,
         )
@@ -355,9 +371,11 @@ class Repository:
         response = self._call(
             "query",
             IndexName=INDEX_NAME,
-            KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id))
-            & Key("g1sk").between(f"{watermark + 1:013d}", upper),
-            FilterExpression=self._live(),
+            **self._query(
+                "g1pk = :partition AND g1sk BETWEEN :lower AND :upper",
+                {":partition": unread_partition(user_id), ":lower": f"{watermark + 1:013d}", ":upper": upper},
+                live_only=True,
+            ),
             ScanIndexForward=False,
             Limit=limit + 1,
         )
@@ -383,9 +401,11 @@ class Repository:
         response = self._call(
             "query",
             IndexName=INDEX_NAME,
-            KeyConditionExpression=Key("g1pk").eq(unread_partition(user_id))
-            & Key("g1sk").between(f"{watermark + 1:013d}", TOP_POSITION),
-            FilterExpression=self._live(),
+            **self._query(
+                "g1pk = :partition AND g1sk BETWEEN :lower AND :upper",
+                {":partition": unread_partition(user_id), ":lower": f"{watermark + 1:013d}", ":upper": TOP_POSITION},
+                live_only=True,
+            ),
             Select="COUNT",
             Limit=UNREAD_COUNT_CAP,
         )
@@ -529,19 +549,21 @@ class Repository:
     def _prefix(
         self, user_id: str, prefix: str, *, live_only: bool, projection: str | None = None
     ) -> Iterator[dict[str, Any]]:
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(user_pk(user_id)) & Key("sk").begins_with(prefix),
-        }
-        if live_only:
-            kwargs["FilterExpression"] = self._live()
+        arguments = self._query(
+            "pk = :pk AND begins_with(sk, :prefix)", {":pk": user_pk(user_id), ":prefix": prefix}, live_only=live_only
+        )
         if projection:
-            kwargs["ProjectionExpression"] = projection
+            arguments["ProjectionExpression"] = projection
+        return self._pages(arguments)
+
+    def _pages(self, arguments: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item a query returns, page after page."""
         while True:
-            response = self._call("query", **kwargs)
+            response = self._call("query", **arguments)
             yield from response["Items"]
             if "LastEvaluatedKey" not in response:
                 return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+            arguments = {**arguments, "ExclusiveStartKey": response["LastEvaluatedKey"]}
 
     # -- backup (inbox_dev.backup: one user's items as JSON Lines) -------------------------
 
@@ -551,19 +573,12 @@ class Repository:
         Notifications with their read state, tombstones, the read-all watermark, preferences and
         devices, in key order; expired items (past ttl, not yet deleted by DynamoDB) are left out.
         """
-        kwargs: dict[str, Any] = {
-            "KeyConditionExpression": Key("pk").eq(user_pk(user_id)),
-            "FilterExpression": self._live(),
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self._call("query", **kwargs)
-            # A filter cannot test the sort key: connections and flood counters, both short-lived
-            # and few per user, are dropped here.
-            yield from (item for item in response["Items"] if not str(item["sk"]).startswith(("C#", FLOOD_PREFIX)))
-            if "LastEvaluatedKey" not in response:
-                return
-            kwargs["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        arguments = {**self._query("pk = :pk", {":pk": user_pk(user_id)}, live_only=True), "ConsistentRead": True}
+        # A filter cannot test the sort key: connections and flood counters, both short-lived and
+        # few per user, are dropped here.
+        for item in self._pages(arguments):
+            if not str(item["sk"]).startswith(("C#", FLOOD_PREFIX)):
+                yield item
 
     def import_items(self, items: Iterable[Mapping[str, Any]]) -> int:
         """Put items as they are (overwriting items with the same keys); the number written.
