@@ -21,10 +21,10 @@ from typing import Any
 import boto3
 import pytest
 from boto3.dynamodb.conditions import Key
-from boto3.dynamodb.types import TypeSerializer
 from botocore.exceptions import ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
 from inbox.models import DeviceRegistration, action_id
+from inbox_dev.bench.fanout import insert_record
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.event_sources import StreamPoller, stream_mappings
 from inbox_dev.sns_local import LocalSns
@@ -45,7 +45,6 @@ pytestmark = pytest.mark.integration
 
 Handler = Callable[[dict[str, Any]], dict[str, Any]]
 Identifier = tuple[str, int]  # (topic-partition, offset), as batchItemFailures names a Kafka record
-SERIALIZER = TypeSerializer()
 
 
 # -- actions and their notifications ---------------------------------------------------------
@@ -404,23 +403,7 @@ def test_writes_that_exhaust_their_retries_fail_their_records_and_a_redelivery_o
 def created_record(table: Any, user: str, notification_id: str) -> dict[str, Any]:
     """The stream's INSERT record of a stored notification, from the item as it is in the table."""
     item = table.get_item(Key={"pk": f"U#{user}", "sk": f"N#{notification_id}"}, ConsistentRead=True)["Item"]
-    image = {name: SERIALIZER.serialize(value) for name, value in item.items()}
-    return {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "INSERT",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": int(time.time()),
-            "Keys": {"pk": image["pk"], "sk": image["sk"]},
-            "NewImage": image,
-            "SequenceNumber": f"{uuid.uuid4().int % 10**21:021d}",
-            "SizeBytes": 256,
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-        "eventSourceARN": table.latest_stream_arn,
-    }
+    return insert_record(item, f"{uuid.uuid4().int % 10**21:021d}", table.latest_stream_arn)
 
 
 def notify(ingest: Handler, table: Any, actor: str, user: str) -> tuple[str, dict[str, Any]]:

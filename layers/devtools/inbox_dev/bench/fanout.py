@@ -24,30 +24,33 @@ REPETITIONS = 3
 _SERIALIZER = TypeSerializer()
 
 
+STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/notifications-bench/stream/bench"
+
+
+def insert_record(item: dict[str, Any], sequence_number: str, stream_arn: str = STREAM_ARN) -> dict[str, Any]:
+    """The DynamoDB Streams INSERT record of a new item, as Lambda delivers it."""
+    image = {name: _SERIALIZER.serialize(value) for name, value in item.items()}
+    return {
+        "eventID": uuid.uuid4().hex,
+        "eventName": "INSERT",
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "us-east-1",
+        "dynamodb": {
+            "ApproximateCreationDateTime": int(time.time()),
+            "Keys": {"pk": image["pk"], "sk": image["sk"]},
+            "NewImage": image,
+            "SequenceNumber": sequence_number,
+            "SizeBytes": len(json.dumps(image)),
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+        "eventSourceARN": stream_arn,
+    }
+
+
 def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:
-    """A DynamoDB Streams event with an INSERT record per item, as Lambda delivers it."""
-    records = []
-    for sequence, item in enumerate(items, start=1):
-        image = {name: _SERIALIZER.serialize(value) for name, value in item.items()}
-        records.append(
-            {
-                "eventID": uuid.uuid4().hex,
-                "eventName": "INSERT",
-                "eventVersion": "1.1",
-                "eventSource": "aws:dynamodb",
-                "awsRegion": "us-east-1",
-                "dynamodb": {
-                    "ApproximateCreationDateTime": int(time.time()),
-                    "Keys": {"pk": image["pk"], "sk": image["sk"]},
-                    "NewImage": image,
-                    "SequenceNumber": f"{sequence:021d}",
-                    "SizeBytes": len(json.dumps(image)),
-                    "StreamViewType": "NEW_AND_OLD_IMAGES",
-                },
-                "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/notifications-bench/stream/bench",
-            }
-        )
-    return {"Records": records}
+    """A DynamoDB Streams event with an INSERT record per item."""
+    return {"Records": [insert_record(item, f"{sequence:021d}") for sequence, item in enumerate(items, start=1)]}
 
 
 def measure(aws: InProcessAws) -> dict[str, Any]:
