@@ -8,19 +8,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import load_event
-from tests.integration.helpers import http_event, kafka_event, like
-
-
-@pytest.fixture
-def call(function: Any, context: Any) -> Any:
-    api = function("api")
-
-    def request(method: str, path: str, user: str | None, **kwargs: Any) -> tuple[int, Any]:
-        response = api.lambda_handler(http_event(method, path, user, **kwargs), context)
-        body = response.get("body")
-        return response["statusCode"], json.loads(body) if body else None
-
-    return request
+from tests.integration.helpers import kafka_event, like
 
 
 @pytest.fixture

@@ -23,18 +23,6 @@ UNKNOWN_NOTIFICATION_ID = "a" * 26
 UNKNOWN_DEVICE_ID = "a" * 16
 
 
-@pytest.fixture
-def call(function: Any, context: Any) -> Any:
-    api = function("api")
-
-    def request(method: str, path: str, user: str | None, **kwargs: Any) -> tuple[int, Any]:
-        response = api.lambda_handler(http_event(method, path, user, **kwargs), context)
-        body = response.get("body")
-        return response["statusCode"], json.loads(body) if body else None
-
-    return request
-
-
 @dataclass(frozen=True)
 class Account:
     user: str

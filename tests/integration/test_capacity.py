@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from inbox_dev.bench.capacity import BUDGETS, SIZES, Consumed, fill, measure_operations
+from inbox_dev.bench.capacity import BUDGETS, SIZES, Consumed, measure_sizes
 
 # (read units, write units, requests) for an inbox with 10 and with 10,000 unread notifications.
 # DynamoDB Local reports nothing for a failed conditional write; DynamoDB bills 1 unit for it.
@@ -33,13 +33,7 @@ def figures(local_aws: Any) -> dict[int, dict[str, Consumed]]:
     """Every operation measured once for the owner of each inbox size (filled once for the module)."""
     from inbox import wiring
 
-    repository = wiring.repository()
-    measured = {}
-    for size in SIZES:
-        owner = f"capacity-test-{size}"
-        fill(repository, owner, size)
-        measured[size] = measure_operations(repository, owner)
-    return measured
+    return measure_sizes(wiring.repository(), "test")
 
 
 @pytest.mark.parametrize("operation", list(EXPECTED))
