@@ -44,12 +44,13 @@ import: $(VENV)/.installed
 	@test -n "$(FILE)" || { echo 'usage: make import FILE=<file.jsonl> [ARGS="..."]' >&2; exit 2; }
 	@$(BIN)/python -m inbox_dev import "$(FILE)" $(ARGS)
 
-# The app and its test tools; reinstalled when pyproject.toml changes.
-$(VENV)/.installed: pyproject.toml
+# The app, the developer tools (tools/, a distribution of their own) and the test tools;
+# reinstalled when either pyproject.toml changes.
+$(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	@echo "==> Python environment ($(VENV))"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/pip install --quiet --upgrade pip 2> >(grep -v "^WARNING: Location" >&2)
-	@$(BIN)/pip install --quiet -e '.[dev]' 2> >(grep -v "^WARNING: Location" >&2)
+	@$(BIN)/pip install --quiet -e '.[dev]' -e ./tools 2> >(grep -v "^WARNING: Location" >&2)
 	@touch $@
 
 # AWS SAM CLI pins many packages: it gets an environment of its own.
@@ -107,7 +108,7 @@ lint: $(VENV)/.installed
 
 typecheck: $(VENV)/.installed
 	@echo "==> mypy"
-	@$(BIN)/mypy layers/shared/inbox layers/devtools/inbox_dev functions
+	@$(BIN)/mypy layers/shared/inbox tools/inbox_dev functions tests
 
 validate: $(SAM_VENV)/.installed
 	@echo "==> sam validate --lint"
