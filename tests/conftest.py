@@ -14,14 +14,19 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import pytest
+from inbox_dev.capacity_meter import CapacityMeter, metering
 from inbox_dev.dynamodb_local import create_table, dynamodb_local
 from inbox_dev.management_api import ManagementApiStub
 from inbox_dev.template import PROJECT_ROOT
 from inbox_dev.tokens import TokenIssuer
+
+if TYPE_CHECKING:
+    from inbox.api.reader import InboxReader
+    from inbox.store import Store
 
 EVENTS_DIR = PROJECT_ROOT / "events"
 TABLE_NAME = "inbox-tests"
@@ -120,12 +125,25 @@ def function(local_aws: Any) -> Any:
 
 
 @pytest.fixture
-def repository(local_aws: Any) -> Any:
+def store(local_aws: Any) -> Store:
+    """The functions' own store, on the tests' table."""
     from inbox import wiring
 
-    repo = wiring.repository()
-    repo.meter.reset()
-    return repo
+    return wiring.store()
+
+
+@pytest.fixture
+def reader(store: Store) -> InboxReader:
+    from inbox.api.reader import InboxReader
+
+    return InboxReader(store.notifications)
+
+
+@pytest.fixture
+def meter(store: Store) -> Iterator[CapacityMeter]:
+    """Capacity units and requests of every table request the test makes, as DynamoDB reports them."""
+    with metering(store.table.meta.client) as recorded:
+        yield recorded
 
 
 @pytest.fixture

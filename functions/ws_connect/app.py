@@ -8,16 +8,16 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEven
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import wiring
 from inbox.observability import logger
+from inbox.sockets.principal import connection_user
 
-repository = wiring.repository()
+connections = wiring.store().connections
 
 
 @logger.inject_lambda_context
 @event_source(data_class=APIGatewayWebSocketEvent)
 def lambda_handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
-    authorizer = event.request_context.get("authorizer") or {}
-    user_id = authorizer.get("principalId") or authorizer.get("userId")
+    user_id = connection_user(event.request_context)
     if not user_id:
         return {"statusCode": 401, "body": "Unauthorized"}
-    repository.add_connection(user_id, event.request_context["connectionId"])
+    connections.add(user_id, event.request_context["connectionId"])
     return {"statusCode": 200}

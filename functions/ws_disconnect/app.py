@@ -8,18 +8,18 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEven
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from inbox import wiring
 from inbox.observability import logger
+from inbox.sockets.principal import connection_user
 
-repository = wiring.repository()
+connections = wiring.store().connections
 
 
 @logger.inject_lambda_context
 @event_source(data_class=APIGatewayWebSocketEvent)
 def lambda_handler(event: APIGatewayWebSocketEvent, context: LambdaContext) -> dict[str, Any]:
-    authorizer = event.request_context.get("authorizer") or {}
-    user_id = authorizer.get("principalId") or authorizer.get("userId")
+    user_id = connection_user(event.request_context)
     connection_id = event.request_context["connectionId"]
     if user_id:
-        repository.remove_connection(user_id, connection_id)
+        connections.remove(user_id, connection_id)
     else:
         logger.warning(
             "disconnect without a user; the connection expires with its TTL", extra={"connection": connection_id}

@@ -7,8 +7,8 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.data_classes import APIGatewayWebSocketEvent, event_source
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from inbox.client_messages import answer
 from inbox.observability import logger
+from inbox.sockets.replies import answer
 
 
 @logger.inject_lambda_context

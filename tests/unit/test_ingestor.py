@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import threading
 from datetime import UTC, datetime
-from typing import Any
 
 from botocore.exceptions import ClientError
-from inbox.ingest import EarlierEventFailed, Event, FloodLimits, Ingestor
-from inbox.models import Actor, NotificationEvent, NotificationType, Preferences, Resource, Retraction
+from inbox.ingest.flood import FloodLimits
+from inbox.ingest.ingestor import EarlierEventFailed, Event, Ingestor, RecordOutcome
+from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction
+
+from tests.fakes.store import InMemoryIngestStore, InMemoryNotifications, InMemoryPreferences
 
 
 def like(actor: str, recipient: str, post: str = "p1") -> NotificationEvent:
@@ -27,73 +29,25 @@ def unlike(actor: str, recipient: str, post: str = "p1") -> Retraction:
     )
 
 
-class InMemoryRepository:
-    """The repository's ingest operations over a dict; ``failing`` stores raise as a throttled write would."""
-
-    def __init__(self, *, muted: dict[str, list[NotificationType]] | None = None) -> None:
-        self.stored: dict[str, str] = {}
-        self.failing: set[str] = set()
-        self.preference_reads: list[str] = []
-        self.flood_counters: dict[tuple[str, int, str], set[str]] = {}
-        self._muted = muted or {}
-        self._lock = threading.Lock()
-
-    def preferences(self, user_id: str) -> Preferences:
-        with self._lock:
-            self.preference_reads.append(user_id)
-        return Preferences(muted_types=self._muted.get(user_id, []))
-
-    def store(self, event: NotificationEvent) -> bool:
-        with self._lock:
-            if event.notification_id in self.failing:
-                raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem")
-            if event.notification_id in self.stored:
-                return False
-            self.stored[event.notification_id] = "live"
-            return True
-
-    def flood_count(self, user_id: str, window_start: int) -> int:
-        with self._lock:
-            counters = self.flood_counters.items()
-            return sum(len(ids) for (user, window, _), ids in counters if (user, window) == (user_id, window_start))
-
-    def count_toward_flood_limit(
-        self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
-    ) -> str:
-        with self._lock:
-            ids = self.flood_counters.setdefault((user_id, window_start, actor_id), set())
-            if notification_id in ids:
-                return "counted_before"
-            if len(ids) >= limit:
-                return "over_limit"
-            ids.add(notification_id)
-            return "counted"
-
-    def counted_toward_flood_limit(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool:
-        with self._lock:
-            return notification_id in self.flood_counters.get((user_id, window_start, actor_id), set())
-
-    def retract(self, retraction: Retraction) -> bool:
-        with self._lock:
-            if self.stored.get(retraction.notification_id) != "live":
-                return False
-            self.stored[retraction.notification_id] = "retracted"
-            return True
-
-
 def ingest(
-    repository: Any, *records: tuple[str, list[Event]], limits: FloodLimits | None = None, now: float = 0.0
-) -> dict[str, Any]:
-    return Ingestor(repository, concurrency=4, limits=limits, clock=lambda: now).apply_all(list(records))
+    store: InMemoryIngestStore,
+    *records: tuple[str, list[Event]],
+    limits: FloodLimits | None = None,
+    now: float = 0.0,
+) -> dict[str, RecordOutcome]:
+    ingestor = Ingestor(
+        store.notifications, store.preferences, store.flood, concurrency=4, limits=limits, clock=lambda: now
+    )
+    return ingestor.apply_all(list(records))
 
 
 def test_each_record_gets_the_outcome_of_each_of_its_events() -> None:
     # Given likes for two recipients, a redelivery, a self-like and an unlike
-    repository = InMemoryRepository()
+    store = InMemoryIngestStore()
 
     # When the batch is applied
     outcomes = ingest(
-        repository,
+        store,
         ("r0", [like("bob", "alice")]),
         ("r1", [like("carol", "dave")]),
         ("r2", [like("bob", "alice")]),
@@ -113,12 +67,12 @@ def test_each_record_gets_the_outcome_of_each_of_its_events() -> None:
 
 def test_a_failed_event_holds_back_its_recipients_later_events_but_no_one_elses() -> None:
     # Given alice's first like fails (throttled), then its unlike and another like follow; dave's like too
-    repository = InMemoryRepository()
-    repository.failing.add(like("bob", "alice").notification_id)
+    store = InMemoryIngestStore()
+    store.notifications.failing.add(like("bob", "alice").notification_id)
 
     # When the batch is applied
     outcomes = ingest(
-        repository,
+        store,
         ("r0", [like("bob", "alice")]),
         ("r1", [unlike("bob", "alice")]),
         ("r2", [like("carol", "dave")]),
@@ -129,18 +83,18 @@ def test_a_failed_event_holds_back_its_recipients_later_events_but_no_one_elses(
     assert isinstance(outcomes["r0"], ClientError)
     assert isinstance(outcomes["r1"], EarlierEventFailed)
     assert isinstance(outcomes["r3"], EarlierEventFailed)
-    assert like("erin", "alice", post="p2").notification_id not in repository.stored
+    assert like("erin", "alice", post="p2").notification_id not in store.notifications.stored
     # And dave's like is stored
     assert outcomes["r2"] == ["created"]
 
 
 def test_preferences_are_read_once_per_recipient_and_muted_types_are_not_stored() -> None:
     # Given alice mutes likes and the batch holds three likes for her and one for dave
-    repository = InMemoryRepository(muted={"alice": [NotificationType.LIKE]})
+    store = InMemoryIngestStore(preferences=InMemoryPreferences(muted={"alice": [NotificationType.LIKE]}))
 
     # When the batch is applied
     outcomes = ingest(
-        repository,
+        store,
         *((f"r{index}", [like(f"fan-{index}", "alice")]) for index in range(3)),
         ("r3", [like("bob", "dave")]),
     )
@@ -148,41 +102,41 @@ def test_preferences_are_read_once_per_recipient_and_muted_types_are_not_stored(
     # Then alice's likes are muted, dave's is stored, and each recipient's preferences were read once
     assert [outcomes[f"r{index}"] for index in range(3)] == [["muted"]] * 3
     assert outcomes["r3"] == ["created"]
-    assert sorted(repository.preference_reads) == ["alice", "dave"]
+    assert sorted(store.preferences.reads) == ["alice", "dave"]
 
 
-class RendezvousRepository(InMemoryRepository):
-    """Each store waits until a second store runs at the same time: sequential stores would time out."""
+class RendezvousNotifications(InMemoryNotifications):
+    """Each put waits until a second put runs at the same time: sequential puts would time out."""
 
     def __init__(self) -> None:
         super().__init__()
         self.rendezvous = threading.Barrier(2, timeout=5)
 
-    def store(self, event: NotificationEvent) -> bool:
+    def put(self, event: NotificationEvent) -> bool:
         self.rendezvous.wait()
-        return super().store(event)
+        return super().put(event)
 
 
 def test_recipients_are_applied_side_by_side() -> None:
     # Given likes for twenty recipients, stored only when two stores run at once
-    repository = RendezvousRepository()
+    store = InMemoryIngestStore(notifications=RendezvousNotifications())
 
     # When the batch is applied with four workers
-    outcomes = ingest(repository, *((f"r{index}", [like("bob", f"user-{index}")]) for index in range(20)))
+    outcomes = ingest(store, *((f"r{index}", [like("bob", f"user-{index}")]) for index in range(20)))
 
     # Then every like is stored: the stores overlapped
     assert all(outcome == ["created"] for outcome in outcomes.values())
-    assert len(repository.stored) == 20
+    assert len(store.notifications.stored) == 20
 
 
 def test_an_actor_past_its_limit_is_dropped_and_others_still_notify() -> None:
     # Given a limit of 3 notifications per actor per window
-    repository = InMemoryRepository()
+    store = InMemoryIngestStore()
     limits = FloodLimits(per_actor=3, per_recipient=100, window_seconds=3600)
 
     # When bob likes four of alice's posts and carol likes one
     outcomes = ingest(
-        repository,
+        store,
         *((f"r{index}", [like("bob", "alice", post=f"p{index}")]) for index in range(4)),
         ("r4", [like("carol", "alice")]),
         limits=limits,
@@ -194,13 +148,13 @@ def test_an_actor_past_its_limit_is_dropped_and_others_still_notify() -> None:
 
 def test_a_recipient_past_the_window_total_is_dropped_until_the_next_window() -> None:
     # Given a limit of 5 notifications per recipient per window, 4 already counted in this one
-    repository = InMemoryRepository()
+    store = InMemoryIngestStore()
     limits = FloodLimits(per_actor=10, per_recipient=5, window_seconds=3600)
-    ingest(repository, *((f"e{index}", [like(f"fan-{index}", "alice")]) for index in range(4)), limits=limits)
+    ingest(store, *((f"e{index}", [like(f"fan-{index}", "alice")]) for index in range(4)), limits=limits)
 
     # When two more actors like her post in the same window, and one in the next window
-    same_window = ingest(repository, ("r0", [like("bob", "alice")]), ("r1", [like("carol", "alice")]), limits=limits)
-    next_window = ingest(repository, ("r2", [like("dave", "alice")]), limits=limits, now=3600.0)
+    same_window = ingest(store, ("r0", [like("bob", "alice")]), ("r1", [like("carol", "alice")]), limits=limits)
+    next_window = ingest(store, ("r2", [like("dave", "alice")]), limits=limits, now=3600.0)
 
     # Then the fifth is stored, the sixth dropped, and the next window starts afresh
     assert same_window == {"r0": ["created"], "r1": ["flood_dropped"]}
@@ -209,15 +163,15 @@ def test_a_recipient_past_the_window_total_is_dropped_until_the_next_window() ->
 
 def test_a_redelivered_event_is_admitted_again_not_counted_twice() -> None:
     # Given bob at the per-actor limit of 2, with his second like counted but not stored (a failed write)
-    repository = InMemoryRepository()
+    store = InMemoryIngestStore()
     limits = FloodLimits(per_actor=2, per_recipient=2, window_seconds=3600)
     second = like("bob", "alice", post="p2")
-    repository.failing.add(second.notification_id)
-    first_delivery = ingest(repository, ("r0", [like("bob", "alice", post="p1")]), ("r1", [second]), limits=limits)
-    repository.failing.clear()
+    store.notifications.failing.add(second.notification_id)
+    first_delivery = ingest(store, ("r0", [like("bob", "alice", post="p1")]), ("r1", [second]), limits=limits)
+    store.notifications.failing.clear()
 
     # When the failed record is redelivered
-    redelivery = ingest(repository, ("r1", [second]), limits=limits)
+    redelivery = ingest(store, ("r1", [second]), limits=limits)
 
     # Then it is stored: counting it again did not push bob (or alice's total) over the limit
     assert first_delivery["r0"] == ["created"]

@@ -11,7 +11,7 @@ partition (in key order), and an end line that makes a cut-off file detectable::
     {"kind": "read_state", "item": {"pk": "U#alice", "sk": "STATE", "w": 1767225600000, …}}
     {"kind": "end", "count": 5}
 
-An item is the table's own attributes (inbox/repository.py documents them) as plain JSON, so that
+An item is the table's own attributes (inbox/store/keys.py and items.py document them) as plain JSON, so that
 a restore puts back exactly what was stored. Numbers are written exactly (integers as integers) and
 read back exactly; binary and set attributes are not used by the app and are refused.
 
@@ -19,7 +19,7 @@ Tombstones are kept: they are what stops a redelivered or repeated action from n
 after a delete or an unlike, and that guarantee should survive a restore. WebSocket connections
 are not: they are ephemeral and die with their sockets.
 
-Nothing here talks to DynamoDB: the CLI reads and writes items through the Repository.
+Nothing here talks to DynamoDB: the CLI reads and writes items with table_backup.py.
 """
 
 from __future__ import annotations
@@ -34,13 +34,14 @@ from decimal import Decimal
 from typing import Any, TextIO
 
 from inbox.models import NotificationType, action_id
-from inbox.repository import (
+from inbox.store.keys import (
     PREFS_SK,
     STATE_POSITION,
     STATE_SK,
-    notification_sk,
+    ItemKind,
     position,
     read_partition,
+    sort_key,
     unread_partition,
     user_pk,
 )
@@ -96,20 +97,20 @@ class Backup:
 
 def kind_of(item: Mapping[str, Any]) -> str:
     """The kind of a stored item, from its sort key; BackupError for what a backup must not hold."""
-    sort_key = item.get("sk")
-    if not isinstance(sort_key, str):
+    sk = item.get("sk")
+    if not isinstance(sk, str):
         raise BackupError("the item has no string sk")
-    if sort_key.startswith("N#"):
+    if sk.startswith(ItemKind.NOTIFICATION.value):
         return "tombstone" if "gone" in item else "notification"
-    if sort_key == STATE_SK:
+    if sk == STATE_SK:
         return "read_state"
-    if sort_key == PREFS_SK:
+    if sk == PREFS_SK:
         return "preferences"
-    if sort_key.startswith("D#"):
+    if sk.startswith(ItemKind.DEVICE.value):
         return "device"
-    if sort_key.startswith("C#"):
-        raise BackupError(f"{sort_key} is a WebSocket connection: connections are not backed up")
-    raise BackupError(f"no backup kind for items with sk {sort_key!r}: teach inbox_dev/backup.py about them")
+    if sk.startswith(ItemKind.CONNECTION.value):
+        raise BackupError(f"{sk} is a WebSocket connection: connections are not backed up")
+    raise BackupError(f"no backup kind for items with sk {sk!r}: teach inbox_dev/backup.py about them")
 
 
 def check_user_id(user_id: Any, what: str = "user id") -> str:
@@ -321,7 +322,7 @@ def move_item(kind: str, item: Mapping[str, Any], old_user: str, new_user: str) 
         if moved["rt"] == "user" and moved["ri"] == old_user:
             moved["ri"] = new_user
         new_id = action_id(moved["t"], moved["a"], moved["rt"], moved["ri"], new_user)
-        moved["sk"] = notification_sk(new_id)
+        moved["sk"] = sort_key(ItemKind.NOTIFICATION, new_id)
         if "g1pk" in moved:
             read = moved["g1pk"] == read_partition(old_user)
             moved["g1pk"] = read_partition(new_user) if read else unread_partition(new_user)

@@ -170,7 +170,7 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
 
 def notification_item_bytes() -> int:
     """DynamoDB's size of the typical stored notification (names plus values), as ingest writes it."""
-    from inbox.repository import notification_item
+    from inbox.store.items import notification_item
 
     from inbox_dev.bench.capacity import like
 

@@ -12,11 +12,13 @@ import json
 import sys
 from typing import Any
 
+from inbox.api.reader import InboxReader
+
 from inbox_dev.bench import latency
 from inbox_dev.bench.stats import machine
 from inbox_dev.bench.suite import local_stack
 from inbox_dev.stack import STATE_DIR
-from inbox_dev.stack_process import repository_of
+from inbox_dev.stack_process import store_of
 
 RESULTS_FILE = STATE_DIR / "load" / "results.json"
 LOAD = latency.LatencyRun(
@@ -26,12 +28,12 @@ LOAD = latency.LatencyRun(
 
 def stored(state: dict[str, Any], users: list[str]) -> int:
     """Notifications in the users' inboxes, read or not, page by page."""
-    repository = repository_of(state)
+    store = store_of(state)
     total = 0
     for user in users:
         cursor = None
         while True:
-            page = repository.list_notifications(user, limit=100, cursor=cursor)
+            page = InboxReader(store.notifications).page(user, limit=100, cursor=cursor)
             total += len(page.items)
             if not page.next_cursor:
                 break

@@ -6,7 +6,7 @@ import random
 from datetime import UTC, datetime
 from typing import Any
 
-from inbox.events import EXOBOOK_ACTIONS, SOCIAL_TOPICS, SUPPORTED_TOPICS
+from inbox.ingest.producers import EXOBOOK_ACTIONS, SOCIAL_TOPICS, SUPPORTED_TOPICS
 
 POST_TEXTS = (
     "Shipping the new inbox today. Live updates, unread badge, the lot.",

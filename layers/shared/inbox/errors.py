@@ -1,4 +1,4 @@
-"""Domain errors. The HTTP API maps them to status codes in one place (inbox.http)."""
+"""Domain errors. The HTTP API maps them to status codes in one place (inbox.api.errors)."""
 
 
 class InboxError(Exception):

@@ -9,22 +9,21 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
+from inbox.timestamps import iso_z
+
 # Previews are for a glance at the inbox, not the post itself; longer text is cut here so that
 # items stay small (capacity is billed by size) and every delivery channel fits its limits.
 EXCERPT_MAX_CHARS = 280
 
 UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
-UtcDatetime = Annotated[
-    datetime,
-    PlainSerializer(lambda value: value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")),
-]
+UtcDatetime = Annotated[datetime, PlainSerializer(iso_z)]
 
 
 class NotificationType(StrEnum):
@@ -178,7 +177,3 @@ def action_id(kind: str, actor_id: str, resource_type: str, resource_id: str, re
     material = "\x1f".join((kind, actor_id, resource_type.lower(), resource_id, recipient_id)).encode()
     digest = hashlib.sha256(material).digest()[:16]
     return base64.b32encode(digest).decode().rstrip("=").lower()
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)

@@ -24,7 +24,7 @@ class TableSettings(BaseSettings):
     # API Gateway closes a WebSocket connection after 2 hours; the record outlives it a little
     # so that a connection is never forgotten while it can still receive messages.
     connection_ttl_seconds: int = Field(default=7_800, ge=7_200, validation_alias="CONNECTION_TTL_SECONDS")
-    # Set by Lambda; the region whose fan-out sends a change (see repository.Repository).
+    # Set by Lambda; the region whose fan-out sends a change (see store.notifications).
     region: str = Field(default="", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
 
     @property

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from inbox import clients
-from inbox.repository import Repository
+from inbox import aws_clients
 from inbox.settings import table_settings
+from inbox.store import Store
 
 
 @lru_cache(maxsize=1)
-def repository() -> Repository:
+def store() -> Store:
     settings = table_settings()
-    return Repository(
-        clients.dynamodb_table(settings.table_name),
+    return Store.on(
+        aws_clients.dynamodb_table(settings.table_name),
         notification_ttl_seconds=settings.notification_ttl_seconds,
         connection_ttl_seconds=settings.connection_ttl_seconds,
         region=settings.region,

@@ -12,10 +12,13 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from inbox.api.reader import InboxReader
 from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction
 
+from inbox_dev.capacity_meter import CapacityMeter, metering
+
 if TYPE_CHECKING:
-    from inbox.repository import Repository
+    from inbox.store import Store
 
 SIZES = (10, 10_000)
 FLOOD_WINDOW = 1_795_000_000
@@ -78,40 +81,24 @@ def like(recipient: str, index: int) -> NotificationEvent:
     )
 
 
-def fill(repository: Repository, user: str, count: int) -> None:
+def fill(store: Store, user: str, count: int) -> None:
     """Give ``user`` ``count`` unread notifications."""
     with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda index: repository.store(like(user, index)), range(count)))
+        list(pool.map(lambda index: store.notifications.put(like(user, index)), range(count)))
 
 
-def consumed(repository: Repository, operation: Callable[[], Any]) -> Consumed:
-    repository.meter.reset()
+def consumed(meter: CapacityMeter, operation: Callable[[], Any]) -> Consumed:
+    meter.reset()
     operation()
-    meter = repository.meter
     return Consumed(meter.read_units, meter.write_units, meter.requests)
 
 
-def measure_operations(repository: Repository, owner: str) -> dict[str, Consumed]:
+def measure_operations(store: Store, owner: str) -> dict[str, Consumed]:
     """Every inbox operation once, for ``owner``, reads first so that they see the inbox as filled."""
+    reader = InboxReader(store.notifications)
+    notifications = store.notifications
     fresh = like(owner, 10**6)
     undone = like(owner, 10**6 + 1)
-    figures = {
-        "list_20": consumed(repository, lambda: repository.list_notifications(owner, limit=20)),
-        "list_unread_20": consumed(
-            repository, lambda: repository.list_notifications(owner, limit=20, unread_only=True)
-        ),
-        "unread_count": consumed(repository, lambda: repository.unread_count(owner)),
-        "flood_counter": consumed(
-            repository,
-            lambda: repository.count_toward_flood_limit(
-                owner, fresh.notification_id, "actor-0", FLOOD_WINDOW, 3600, 20
-            ),
-        ),
-        "flood_total": consumed(repository, lambda: repository.flood_count(owner, FLOOD_WINDOW)),
-        "store": consumed(repository, lambda: repository.store(fresh)),
-        "store_duplicate": consumed(repository, lambda: repository.store(fresh)),
-    }
-    repository.store(undone)
     retraction = Retraction(
         type=undone.type,
         recipient_id=owner,
@@ -119,21 +106,34 @@ def measure_operations(repository: Repository, owner: str) -> dict[str, Consumed
         resource_type=undone.resource.type,
         resource_id=undone.resource.id,
     )
-    figures["retract"] = consumed(repository, lambda: repository.retract(retraction))
-    newest = repository.list_notifications(owner, limit=2).items
-    figures["mark_one_read"] = consumed(repository, lambda: repository.mark_read(owner, newest[0].id))
-    figures["delete"] = consumed(repository, lambda: repository.delete(owner, newest[1].id))
-    figures["mark_all_read"] = consumed(repository, lambda: repository.mark_all_read(owner))
+    with metering(store.table.meta.client) as meter:
+        figures = {
+            "list_20": consumed(meter, lambda: reader.page(owner, limit=20)),
+            "list_unread_20": consumed(meter, lambda: reader.page(owner, limit=20, unread_only=True)),
+            "unread_count": consumed(meter, lambda: reader.unread_count(owner)),
+            "flood_counter": consumed(
+                meter, lambda: store.flood.count(owner, fresh.notification_id, "actor-0", FLOOD_WINDOW, 3600, 20)
+            ),
+            "flood_total": consumed(meter, lambda: store.flood.total(owner, FLOOD_WINDOW)),
+            "store": consumed(meter, lambda: notifications.put(fresh)),
+            "store_duplicate": consumed(meter, lambda: notifications.put(fresh)),
+        }
+        notifications.put(undone)
+        figures["retract"] = consumed(meter, lambda: notifications.retract(retraction))
+        newest = reader.page(owner, limit=2).items
+        figures["mark_one_read"] = consumed(meter, lambda: notifications.mark_read(owner, newest[0].id))
+        figures["delete"] = consumed(meter, lambda: notifications.delete(owner, newest[1].id))
+        figures["mark_all_read"] = consumed(meter, lambda: notifications.mark_all_read(owner))
     return figures
 
 
-def measure_sizes(repository: Repository, run: str) -> dict[int, dict[str, Consumed]]:
+def measure_sizes(store: Store, run: str) -> dict[int, dict[str, Consumed]]:
     """Every operation measured for the owner of an inbox of each size, filled first."""
     by_size = {}
     for size in SIZES:
         owner = f"{run}-capacity-{size}"
-        fill(repository, owner, size)
-        by_size[size] = measure_operations(repository, owner)
+        fill(store, owner, size)
+        by_size[size] = measure_operations(store, owner)
     return by_size
 
 
@@ -141,7 +141,7 @@ def measure(run: str = "bench") -> dict[str, Any]:
     """``capacity.<operation>.<size>``: units and requests, with the budget and whether it holds."""
     from inbox import wiring
 
-    by_size = measure_sizes(wiring.repository(), run)
+    by_size = measure_sizes(wiring.store(), run)
     return {
         operation: {
             **{str(size): asdict(by_size[size][operation]) for size in SIZES},

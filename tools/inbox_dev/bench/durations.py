@@ -42,10 +42,10 @@ def _http(aws: InProcessAws, name: str) -> dict[str, Any]:
 
 def measure(aws: InProcessAws) -> dict[str, Any]:
     from inbox import wiring
-    from inbox.repository import notification_item
+    from inbox.store.items import notification_item
 
-    repository = wiring.repository()
-    fill(repository, USER, 200)
+    store = wiring.store()
+    fill(store, USER, 200)
     rng = random.Random(7)  # noqa: S311 - a reproducible workload
     ingest, fanout, api = aws.module("ingest"), aws.module("fanout"), aws.module("api")
     connect, disconnect = aws.module("ws_connect"), aws.module("ws_disconnect")
@@ -59,7 +59,7 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
     for event in (connecting, disconnecting):
         event["requestContext"]["authorizer"]["principalId"] = USER
     for index in range(3):
-        repository.add_connection(USER, f"{USER}-conn-{index}")
+        store.connections.add(USER, f"{USER}-conn-{index}")
     batches = [msk_batch(INGEST_RECORDS, f"durations-{index}", rng) for index in range(REPETITIONS)]
     now_ms = int(time.time() * 1000)
     streams = [

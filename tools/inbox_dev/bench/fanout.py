@@ -8,59 +8,35 @@ from __future__ import annotations
 
 import json
 import time
-import uuid
 from typing import Any
-
-from boto3.dynamodb.types import TypeSerializer
 
 from inbox_dev.bench.capacity import like
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import ratio, summary
+from inbox_dev.stream_records import insert_record
 
 NOTIFICATIONS = 100
 USERS = 50
 CONNECTIONS_PER_USER = 3
 REPETITIONS = 3
-_SERIALIZER = TypeSerializer()
-
-
 STREAM_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/notifications-bench/stream/bench"
-
-
-def insert_record(item: dict[str, Any], sequence_number: str, stream_arn: str = STREAM_ARN) -> dict[str, Any]:
-    """The DynamoDB Streams INSERT record of a new item, as Lambda delivers it."""
-    image = {name: _SERIALIZER.serialize(value) for name, value in item.items()}
-    return {
-        "eventID": uuid.uuid4().hex,
-        "eventName": "INSERT",
-        "eventVersion": "1.1",
-        "eventSource": "aws:dynamodb",
-        "awsRegion": "us-east-1",
-        "dynamodb": {
-            "ApproximateCreationDateTime": int(time.time()),
-            "Keys": {"pk": image["pk"], "sk": image["sk"]},
-            "NewImage": image,
-            "SequenceNumber": sequence_number,
-            "SizeBytes": len(json.dumps(image)),
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-        "eventSourceARN": stream_arn,
-    }
 
 
 def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:
     """A DynamoDB Streams event with an INSERT record per item."""
-    return {"Records": [insert_record(item, f"{sequence:021d}") for sequence, item in enumerate(items, start=1)]}
+    return {
+        "Records": [insert_record(item, f"{sequence:021d}", STREAM_ARN) for sequence, item in enumerate(items, start=1)]
+    }
 
 
 def measure(aws: InProcessAws) -> dict[str, Any]:
-    from inbox import clients, wiring
-    from inbox.repository import notification_item
+    from inbox import aws_clients, wiring
     from inbox.settings import fanout_settings, table_settings
+    from inbox.store.items import notification_item
 
     module = aws.module("fanout")
-    repository = wiring.repository()
-    management_api = clients.management_api(
+    store = wiring.store()
+    management_api = aws_clients.management_api(
         str(fanout_settings().websocket_callback_url), fanout_settings().delivery_concurrency
     )
     parallel, sequential = [], []
@@ -68,7 +44,7 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
         users = [f"fanout-{repetition}-user-{index}" for index in range(USERS)]
         for user in users:
             for connection in range(CONNECTIONS_PER_USER):
-                repository.add_connection(user, f"{user}-conn-{connection}")
+                store.connections.add(user, f"{user}-conn-{connection}")
         now_ms, ttl_seconds = int(time.time() * 1000), table_settings().notification_ttl_seconds
         items = [
             notification_item(like(users[index % USERS], index), stored_at_ms=now_ms, ttl_seconds=ttl_seconds)

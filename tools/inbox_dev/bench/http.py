@@ -1,7 +1,7 @@
 """HTTP: GET /notifications through the local stack, next to the same queries issued in-process.
 
 Concurrent clients list one user's newest 20 for a fixed time; the reference runs the
-repository's listing (the same two Query requests) directly with boto3 in this process, on as
+store's listing (the same two Query requests) directly with boto3 in this process, on as
 many threads. The ratio is what the gateway, the authorizer and the function's runtime cost.
 """
 
@@ -13,10 +13,11 @@ from collections.abc import Callable
 from typing import Any
 
 import requests
+from inbox.api.reader import InboxReader
 
 from inbox_dev.bench.capacity import fill
 from inbox_dev.bench.stats import ratio, summary
-from inbox_dev.stack_process import repository_of
+from inbox_dev.stack_process import store_of
 
 CLIENTS = 8
 SECONDS = 5.0
@@ -47,8 +48,8 @@ def _rate(call: Callable[[], bool], clients: int, seconds: float) -> tuple[float
 
 def measure(state: dict[str, Any]) -> dict[str, Any]:
     """``state``: what the running local stack wrote about itself (its URLs and functions' environments)."""
-    repository = repository_of(state)
-    fill(repository, USER, NOTIFICATIONS)
+    store = store_of(state)
+    fill(store, USER, NOTIFICATIONS)
     token = requests.post(f"{state['page']}/dev/token", json={"user": USER}, timeout=10).json()["token"]
     local = threading.local()
 
@@ -60,7 +61,7 @@ def measure(state: dict[str, Any]) -> dict[str, Any]:
         return response.status_code == 200 and len(response.json()["items"]) == 20
 
     def direct() -> bool:
-        return len(repository.list_notifications(USER, limit=20).items) == 20
+        return len(InboxReader(store.notifications).page(USER, limit=20).items) == 20
 
     http_rates, direct_rates, errors = [], [], 0
     for _ in range(REPETITIONS):

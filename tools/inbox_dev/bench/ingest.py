@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from inbox.events import SUPPORTED_TOPICS, adapt
+from inbox.ingest.producers import SUPPORTED_TOPICS, adapt
 from inbox.models import NotificationEvent
 
 from inbox_dev.bench.inprocess import InProcessAws
@@ -75,8 +75,8 @@ def msk_batch(size: int, run: str, rng: random.Random) -> dict[str, Any]:
 
 def floor_items(batch: dict[str, Any], run: str) -> list[dict[str, Any]]:
     """Items of the shape ingest stores, one per notifying event, each under a key of its own."""
-    from inbox.repository import notification_item
     from inbox.settings import table_settings
+    from inbox.store.items import notification_item
 
     ttl_seconds = table_settings().notification_ttl_seconds
     items: list[dict[str, Any]] = []
@@ -91,15 +91,20 @@ def floor_items(batch: dict[str, Any], run: str) -> list[dict[str, Any]]:
 
 @contextmanager
 def _ingest_concurrency(module: Any, concurrency: int) -> Iterator[None]:
+    from aws_lambda_powertools.utilities.batch import EventType
     from inbox import wiring
-    from inbox.ingest import Ingestor
+    from inbox.batch import SideBySideProcessor
+    from inbox.ingest.ingestor import Ingestor
+    from inbox.ingest.kafka import KafkaIngest, record_key
 
-    regular = module.ingestor
-    module.ingestor = Ingestor(wiring.repository(), concurrency)
+    store = wiring.store()
+    ingestor = Ingestor(store.notifications, store.preferences, store.flood, concurrency)
+    regular = module.processor
+    module.processor = SideBySideProcessor(EventType.Kafka, record_key, KafkaIngest(ingestor))
     try:
         yield
     finally:
-        module.ingestor = regular
+        module.processor = regular
 
 
 def _timed(action: Any) -> float:

@@ -7,11 +7,12 @@ this module decides which change a record is, and the message every open tab rec
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inbox.models import Notification
-from inbox.repository import STATE_SK, notification_from_item
+from inbox.store.items import notification_from_item
+from inbox.store.keys import STATE_SK, ItemKind, id_of, is_read_partition, is_unread_partition, user_of
+from inbox.timestamps import from_ms, iso_z
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -25,10 +26,6 @@ class InboxChange:
     created: Notification | None = None
 
 
-def _user_of(pk: str) -> str:
-    return pk.removeprefix("U#")
-
-
 def change_of(record: DynamoDBRecord, region: str = "") -> InboxChange | None:
     """The change a record makes to an inbox, or None; None too for changes another region wrote.
 
@@ -40,22 +37,20 @@ def change_of(record: DynamoDBRecord, region: str = "") -> InboxChange | None:
     old = (record.dynamodb.old_image if record.dynamodb else None) or {}
     if not keys or not new or new.get("rg", region) != region:
         return None
-    user_id, sort_key = _user_of(str(keys["pk"])), str(keys["sk"])
+    user_id, sort_key = user_of(str(keys["pk"])), str(keys["sk"])
     if sort_key == STATE_SK:
         if new.get("w") == old.get("w"):
             return None
-        read_at = datetime.fromtimestamp(int(new["w"]) / 1000, UTC)
-        stamp = read_at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-        return InboxChange(user_id, {"type": "notifications.read_all", "readAt": stamp})
-    if not sort_key.startswith("N#"):
+        return InboxChange(user_id, {"type": "notifications.read_all", "readAt": iso_z(from_ms(new["w"]))})
+    notification_id = id_of(sort_key, ItemKind.NOTIFICATION)
+    if notification_id is None:
         return None
-    notification_id = sort_key[2:]
     if not old and "g1pk" in new:
         notification = notification_from_item(new, watermark=0)
         message = {"type": "notification.created", "notification": notification.model_dump(mode="json", by_alias=True)}
         return InboxChange(user_id, message, created=notification)
     if "g1pk" in old and "gone" in new and "gone" not in old:
         return InboxChange(user_id, {"type": "notification.deleted", "id": notification_id})
-    if str(old.get("g1pk", "")).endswith("#U") and str(new.get("g1pk", "")).endswith("#R"):
+    if is_unread_partition(old.get("g1pk")) and is_read_partition(new.get("g1pk")):
         return InboxChange(user_id, {"type": "notification.read", "id": notification_id})
     return None

@@ -30,6 +30,7 @@ from inbox.errors import (
     UnsupportedMediaType,
 )
 from inbox.observability import logger
+from inbox.validation import summary
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
@@ -93,20 +94,12 @@ def documented(success: int, description: str, *errors: int) -> dict[int, OpenAP
     return answers
 
 
+def error_body(code: str, message: str) -> dict[str, Any]:
+    return ErrorBody(error=ErrorDetail(code=code, message=message)).model_dump()
+
+
 def error_response(status: int, code: str, message: str) -> Response[Any]:
-    return Response(
-        status_code=status,
-        content_type=content_types.APPLICATION_JSON,
-        body={"error": {"code": code, "message": message}},
-    )
-
-
-def _validation_message(error: RequestValidationError) -> str:
-    problems = []
-    for item in error.errors()[:5]:
-        location = ".".join(str(part) for part in item.get("loc", ()) if part not in ("body",)) or "request"
-        problems.append(f"{location}: {item.get('msg', 'is invalid')}")
-    return "; ".join(problems)
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=error_body(code, message))
 
 
 def _body(event: Mapping[str, Any]) -> bytes:
@@ -148,7 +141,7 @@ def refusal(event: Mapping[str, Any]) -> dict[str, Any] | None:
     return {
         "statusCode": STATUS_OF[type(error)],
         "headers": {"Content-Type": JSON},
-        "body": json.dumps({"error": {"code": error.code, "message": error.message}}),
+        "body": json.dumps(error_body(error.code, error.message)),
         "isBase64Encoded": False,
     }
 
@@ -160,7 +153,7 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
 
     @app.exception_handler(RequestValidationError)
     def invalid_request(error: RequestValidationError) -> Response[Any]:
-        return error_response(400, "invalid_request", _validation_message(error))
+        return error_response(400, "invalid_request", summary(error.errors(), skip=("body",), whole="request"))
 
     @app.exception_handler(RequestUnsupportedContentType)
     def unsupported_body(error: RequestUnsupportedContentType) -> Response[Any]:

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 
 from inbox.errors import BadCursor
+from inbox.store.notifications import ListPosition
 
 MAX_CURSOR_CHARS = 512
 _POSITION = re.compile(r"^\d{13}#[a-z2-7]{26}$")
@@ -30,6 +31,10 @@ class Cursor:
         document = {"u": self.user_id, "r": self.unread_only, "p": self.position, "w": self.watermark}
         raw = json.dumps(document, separators=(",", ":")).encode()
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+    @property
+    def after(self) -> ListPosition:
+        return ListPosition(position=self.position, watermark=self.watermark)
 
     @classmethod
     def decode(cls, token: str, *, user_id: str, unread_only: bool) -> Cursor:

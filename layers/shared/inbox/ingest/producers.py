@@ -1,7 +1,7 @@
 """Event adapters: Kafka records from both producers mapped to the canonical event model.
 
-Producer "social" (seed 000) publishes on message-liked, user-followed, post-reposted and
-post-created with camelCase fields. Producer "exobook" (seed 003) publishes on
+The social API (NestJS, kafkajs) publishes on message-liked, user-followed, post-reposted and
+post-created with camelCase fields. The Exobook notification worker (Go) publishes on
 notifications.<resource>.<verb> with snake_case fields and a numeric action code.
 """
 
@@ -23,12 +23,13 @@ from inbox.models import (
     Retraction,
     UserId,
 )
+from inbox.validation import summary
 
 # A domain event is a few hundred bytes; anything this large is a producer bug, not a notification.
 MAX_RECORD_BYTES = 64 * 1024
 MAX_MENTIONS = 50
 
-Outcome = list[NotificationEvent | Retraction]
+Events = list[NotificationEvent | Retraction]
 
 
 class InvalidRecord(ValueError):
@@ -75,7 +76,7 @@ class _Payload(BaseModel):
 
 
 class SocialEvent(_Payload):
-    """Fields of the seed-000 producer (NestJS API gateway)."""
+    """Fields of the social API's events."""
 
     actor_id: UserId = Field(alias="actorId")
     actor_username: str | None = Field(default=None, alias="actorUsername", max_length=128)
@@ -101,7 +102,7 @@ class SocialEvent(_Payload):
 
 
 class ExobookEvent(_Payload):
-    """Fields of the seed-003 producer (notification worker)."""
+    """Fields of the Exobook worker's events."""
 
     owner: UserId
     trigger_user: UserId
@@ -127,8 +128,8 @@ def _event(kind: NotificationType, recipient: str, actor: Actor, resource: Resou
     return NotificationEvent(type=kind, recipient_id=recipient, actor=actor, resource=resource, occurred_at=at)
 
 
-def _social_like_or_repost(kind: NotificationType) -> Callable[[SocialEvent, datetime], Outcome]:
-    def adapt(event: SocialEvent, at: datetime) -> Outcome:
+def _social_like_or_repost(kind: NotificationType) -> Callable[[SocialEvent, datetime], Events]:
+    def adapt(event: SocialEvent, at: datetime) -> Events:
         if event.post_author_id is None:
             raise InvalidRecord("postAuthorId is required")
         return [_event(kind, event.post_author_id, event.actor, event.post(), at)]
@@ -136,16 +137,16 @@ def _social_like_or_repost(kind: NotificationType) -> Callable[[SocialEvent, dat
     return adapt
 
 
-def _social_follow(event: SocialEvent, at: datetime) -> Outcome:
+def _social_follow(event: SocialEvent, at: datetime) -> Events:
     if event.followed_user_id is None:
         raise InvalidRecord("followedUserId is required")
     followed = Resource(type="user", id=event.followed_user_id)
     return [_event(NotificationType.FOLLOW, event.followed_user_id, event.actor, followed, at)]
 
 
-def _social_post_created(event: SocialEvent, at: datetime) -> Outcome:
+def _social_post_created(event: SocialEvent, at: datetime) -> Events:
     post = event.post()
-    outcome: Outcome = []
+    outcome: Events = []
     if event.reply_to_post_id is not None:
         if event.reply_to_user_id is None:
             raise InvalidRecord("replyToUserId is required when replyToPostId is set")
@@ -157,7 +158,7 @@ def _social_post_created(event: SocialEvent, at: datetime) -> Outcome:
     return outcome
 
 
-# Action codes of the seed-003 producer; the topic must agree with the code it carries.
+# Action codes of the Exobook worker; the topic must agree with the code it carries.
 EXOBOOK_ACTIONS: dict[str, int] = {
     "notifications.post.like": 1,
     "notifications.comment.like": 2,
@@ -167,14 +168,14 @@ EXOBOOK_ACTIONS: dict[str, int] = {
 }
 
 
-def _exobook(kind: NotificationType) -> Callable[[ExobookEvent, datetime], Outcome]:
-    def adapt(event: ExobookEvent, at: datetime) -> Outcome:
+def _exobook(kind: NotificationType) -> Callable[[ExobookEvent, datetime], Events]:
+    def adapt(event: ExobookEvent, at: datetime) -> Events:
         return [_event(kind, event.owner, event.actor, event.resource, at)]
 
     return adapt
 
 
-def _exobook_unlike(event: ExobookEvent, at: datetime) -> Outcome:
+def _exobook_unlike(event: ExobookEvent, at: datetime) -> Events:
     return [
         Retraction(
             type=NotificationType.LIKE,
@@ -186,13 +187,13 @@ def _exobook_unlike(event: ExobookEvent, at: datetime) -> Outcome:
     ]
 
 
-SOCIAL_TOPICS: dict[str, Callable[[SocialEvent, datetime], Outcome]] = {
+SOCIAL_TOPICS: dict[str, Callable[[SocialEvent, datetime], Events]] = {
     "message-liked": _social_like_or_repost(NotificationType.LIKE),
     "post-reposted": _social_like_or_repost(NotificationType.REPOST),
     "user-followed": _social_follow,
     "post-created": _social_post_created,
 }
-EXOBOOK_TOPICS: dict[str, Callable[[ExobookEvent, datetime], Outcome]] = {
+EXOBOOK_TOPICS: dict[str, Callable[[ExobookEvent, datetime], Events]] = {
     "notifications.post.like": _exobook(NotificationType.LIKE),
     "notifications.comment.like": _exobook(NotificationType.LIKE),
     "notifications.reply.post": _exobook(NotificationType.REPLY),
@@ -218,12 +219,7 @@ def _json_object(raw: bytes) -> dict[str, Any]:
     return document
 
 
-def _validation_summary(error: ValidationError) -> str:
-    problems = [f"{'.'.join(str(part) for part in item['loc']) or 'value'}: {item['msg']}" for item in error.errors()]
-    return "; ".join(problems[:5])
-
-
-def adapt(topic: str, raw: bytes, record_timestamp_ms: int) -> Outcome:
+def adapt(topic: str, raw: bytes, record_timestamp_ms: int) -> Events:
     """Map one Kafka record's value to the canonical events it stands for.
 
     The record's own timestamp stands in for a missing createdAt: it is the same on every
@@ -240,5 +236,5 @@ def adapt(topic: str, raw: bytes, record_timestamp_ms: int) -> Outcome:
                 raise InvalidRecord(f"action {exobook.action} does not match topic {topic}")
             return EXOBOOK_TOPICS[topic](exobook, exobook.created_at or fallback_time)
     except ValidationError as error:
-        raise InvalidRecord(_validation_summary(error)) from None
+        raise InvalidRecord(summary(error.errors())) from None
     raise InvalidRecord(f"unknown topic {topic!r}")

@@ -1,0 +1,14 @@
+"""The user a request acts for: the token's subject, as API Gateway's JWT authorizer passed it on."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from inbox.errors import Unauthorized
+
+
+def user_of_claims(claims: dict[str, Any] | None) -> str:
+    user_id = (claims or {}).get("sub")
+    if not isinstance(user_id, str) or not user_id:
+        raise Unauthorized("a valid bearer token is required")
+    return user_id

@@ -1,0 +1,1 @@
+"""Ingest: Kafka records from the producers become stored notifications, exactly once per action."""

@@ -1,0 +1,113 @@
+"""The rules that turn canonical events into stored notifications.
+
+* Nobody is notified of their own action.
+* Muted types are not stored.
+* One notification per action: the store's conditional put on the action's key.
+* An unlike retracts the like it undoes, if it is still there. A like after an unlike does
+  not notify again: the retraction leaves a tombstone on the action's key, so toggling a
+  like cannot flood the recipient (until the tombstone expires with the notification TTL).
+* Flood control (ingest/flood.py) before storing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+
+from inbox.batch import in_order_per_key
+from inbox.ingest.flood import FloodGate, FloodLimits
+from inbox.ingest.outcomes import IngestOutcome
+from inbox.ingest.ports import FloodCounters, NotificationWriter, PreferenceReader
+from inbox.models import NotificationEvent, NotificationType, Retraction
+
+Event = NotificationEvent | Retraction
+# A record's outcome: what happened to each of its events, or why the record must be retried.
+RecordOutcome = list[IngestOutcome] | Exception
+
+
+class EarlierEventFailed(Exception):
+    """A recipient's event is held back because one before it failed: it is retried in order."""
+
+
+class Ingestor:
+    """Applies a batch's events: recipients side by side, each recipient's events in record order.
+
+    Preferences are read once per recipient per batch. Once an event of a recipient fails, that
+    recipient's later events in the batch fail with it, so that the retry applies them in order
+    (an unlike must never overtake the like it undoes).
+    """
+
+    def __init__(
+        self,
+        notifications: NotificationWriter,
+        preferences: PreferenceReader,
+        flood_counters: FloodCounters,
+        concurrency: int,
+        limits: FloodLimits | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._notifications = notifications
+        self._preferences = preferences
+        self._flood_counters = flood_counters
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="recipient")
+        self._limits = limits or FloodLimits()
+        self._clock = clock
+
+    def apply_all(self, records: Sequence[tuple[str, list[Event]]]) -> dict[str, RecordOutcome]:
+        """The outcome of each keyed record's events."""
+        outcomes: dict[str, RecordOutcome] = {key: [] for key, _ in records}
+        keyed_events = [(key, event) for key, events in records for event in events]
+        for results in in_order_per_key(self._pool, keyed_events, _recipient_of, self._apply_for_recipient):
+            for key, result in results:
+                known = outcomes[key]
+                if isinstance(result, Exception):
+                    outcomes[key] = known if isinstance(known, Exception) else result
+                elif isinstance(known, list):
+                    known.append(result)
+        return outcomes
+
+    def _apply_for_recipient(
+        self, keyed_events: list[tuple[str, Event]]
+    ) -> list[tuple[str, IngestOutcome | Exception]]:
+        # Any failure fails this recipient's records only (Lambda retries them), never the batch.
+        try:
+            muted = self._muted_types(keyed_events)
+        except Exception as error:  # reported per record by the caller
+            return [(key, error) for key, _ in keyed_events]
+        flood = FloodGate(self._flood_counters, _recipient_of(keyed_events[0]), self._limits, self._clock)
+        failed: Exception | None = None
+        results: list[tuple[str, IngestOutcome | Exception]] = []
+        for key, event in keyed_events:
+            if failed is not None:
+                results.append((key, EarlierEventFailed(f"an earlier event for this recipient failed: {failed}")))
+                continue
+            try:
+                results.append((key, self._apply(event, muted, flood)))
+            except Exception as error:  # reported per record by the caller
+                failed = error
+                results.append((key, error))
+        return results
+
+    def _muted_types(self, keyed_events: list[tuple[str, Event]]) -> frozenset[NotificationType]:
+        """The recipient's muted types, read only if some event could notify them."""
+        for _, event in keyed_events:
+            if isinstance(event, NotificationEvent) and not event.is_self_action:
+                return frozenset(self._preferences.get(event.recipient_id).muted_types)
+        return frozenset()
+
+    def _apply(self, event: Event, muted: frozenset[NotificationType], flood: FloodGate) -> IngestOutcome:
+        if isinstance(event, Retraction):
+            retracted = self._notifications.retract(event)
+            return IngestOutcome.RETRACTED if retracted else IngestOutcome.NOTHING_TO_RETRACT
+        if event.is_self_action:
+            return IngestOutcome.SELF_ACTION
+        if event.type in muted:
+            return IngestOutcome.MUTED
+        if not flood.admit(event):
+            return IngestOutcome.FLOOD_DROPPED
+        return IngestOutcome.CREATED if self._notifications.put(event) else IngestOutcome.DUPLICATE
+
+
+def _recipient_of(keyed_event: tuple[str, Event]) -> str:
+    return keyed_event[1].recipient_id

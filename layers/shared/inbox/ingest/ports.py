@@ -1,0 +1,28 @@
+"""What ingest needs from storage."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from inbox.models import NotificationEvent, Preferences, Retraction
+from inbox.store.flood import FloodCount
+
+
+class NotificationWriter(Protocol):
+    def put(self, event: NotificationEvent) -> bool: ...
+
+    def retract(self, retraction: Retraction) -> bool: ...
+
+
+class PreferenceReader(Protocol):
+    def get(self, user_id: str) -> Preferences: ...
+
+
+class FloodCounters(Protocol):
+    def total(self, user_id: str, window_start: int) -> int: ...
+
+    def count(
+        self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
+    ) -> FloodCount: ...
+
+    def counted(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool: ...

@@ -1,0 +1,100 @@
+"""The one place that calls DynamoDB: requests, conditional writes and paging.
+
+Expressions are written as strings. boto3's Key() and Attr() conditions are turned into
+expressions by one builder per client, whose placeholder counters every thread shares: queries
+running side by side garbled each other's expressions (seen under load). Strings do not go
+through it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer
+from botocore.exceptions import ClientError
+
+from inbox.store.keys import user_pk
+from inbox.timestamps import now_s
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.service_resource import Table
+
+CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+_DESERIALIZER = TypeDeserializer()
+
+
+def is_conditional_failure(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == CONDITIONAL_CHECK_FAILED
+
+
+def query_arguments(
+    key_condition: str, values: Mapping[str, Any], *, live_only: bool, projection: str | None = None
+) -> dict[str, Any]:
+    """Query arguments; ``live_only`` hides items past their TTL."""
+    arguments: dict[str, Any] = {"KeyConditionExpression": key_condition, "ExpressionAttributeValues": dict(values)}
+    if live_only:
+        # DynamoDB deletes expired items within days, not at once: reads hide them meanwhile.
+        arguments["FilterExpression"] = "attribute_not_exists(#ttl) OR #ttl > :now_s"
+        arguments["ExpressionAttributeNames"] = {"#ttl": "ttl"}
+        arguments["ExpressionAttributeValues"][":now_s"] = now_s()
+    if projection:
+        arguments["ProjectionExpression"] = projection
+    return arguments
+
+
+class TableGateway:
+    """A table's requests, in the resource API's Python types."""
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def call(self, operation: str, **kwargs: Any) -> Any:
+        return getattr(self.table, operation)(**kwargs)
+
+    def conditional(self, operation: str, **kwargs: Any) -> Mapping[str, Any] | None:
+        """Run a conditional write; None when the condition held, else the item as it was ({} if none)."""
+        try:
+            self.call(operation, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs)
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise
+            # The resource API leaves the error's item in DynamoDB JSON.
+            raw: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
+            return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
+        return None
+
+    def put_new(self, item: Mapping[str, Any]) -> bool:
+        """Put an item whose key is not taken yet; False when it is."""
+        try:
+            self.call("put_item", Item=dict(item), ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def query(self, **arguments: Any) -> Any:
+        return self.call("query", **arguments)
+
+    def items(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
+        """Every item a query returns, page after page.
+
+        The resource's client carries boto3's type transformation, so its paginator speaks the
+        same Python types as the Table methods.
+        """
+        paginator = self.table.meta.client.get_paginator("query")
+        for page in paginator.paginate(TableName=self.table.name, **arguments):
+            yield from page["Items"]  # type: ignore[misc]
+
+    def user_items(
+        self, user_id: str, prefix: str, *, live_only: bool, projection: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of the user's partition whose sort key starts with ``prefix``."""
+        arguments = query_arguments(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": user_pk(user_id), ":prefix": prefix},
+            live_only=live_only,
+            projection=projection,
+        )
+        return self.items(arguments)
