@@ -158,7 +158,8 @@ def other_user() -> str:
 
 
 def load_event(name: str) -> dict[str, Any]:
-    return json.loads(Path(EVENTS_DIR, name).read_text())
+    event: dict[str, Any] = json.loads(Path(EVENTS_DIR, name).read_text())
+    return event
 
 
 class LambdaContext:

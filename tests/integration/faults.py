@@ -19,7 +19,7 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
 from botocore.retries.standard import RetryQuotaChecker
 
 
@@ -161,7 +161,10 @@ class Faults:
                 "<RequestId>injected-fault</RequestId></ErrorResponse>"
             ).encode()
             headers = {"Content-Type": "text/xml"}
-        return AWSResponse(request.url, status, headers, _Body(body))
+        response_headers = HTTPHeaders()
+        for name, value in headers.items():
+            response_headers[name] = value
+        return AWSResponse(request.url, status, response_headers, _Body(body))
 
 
 def refill_retry_quota(client: Any) -> None:
@@ -176,7 +179,8 @@ def refill_retry_quota(client: Any) -> None:
     for handler in emitter._handlers.prefix_search(f"after-call.{service}"):
         checker = getattr(handler, "__self__", None)
         if isinstance(checker, RetryQuotaChecker):
-            checker._quota.release(checker._quota._max_capacity)
+            quota = checker._quota  # type: ignore[attr-defined]  # private: see the docstring
+            quota.release(quota._max_capacity)
             return
     raise AssertionError(f"no standard-mode retry quota on the {service} client: update refill_retry_quota")
 

@@ -7,7 +7,16 @@ import copy
 import json
 from typing import Any
 
+from inbox.models import StoredDevice
+from inbox.store import Store
+
 from tests.conftest import load_event
+
+
+def stored_device(store: Store, user: str, device_id: str) -> StoredDevice:
+    device = store.devices.get(user, device_id)
+    assert device is not None, f"device {device_id} of {user} is not stored"
+    return device
 
 
 def kafka_event(*records: tuple[str, bytes], first_offset: int = 0) -> dict[str, Any]:

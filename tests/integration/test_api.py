@@ -18,23 +18,58 @@ def inbox(function: Any, context: Any, user: str) -> None:
         function("ingest").lambda_handler(kafka_event(like(f"actor-{index}", user), first_offset=index), context)
 
 
-def test_every_sample_event_gets_a_well_formed_answer(function: Any, context: Any) -> None:
+PATHS = {
+    "/notifications",
+    "/notifications/unread-count",
+    "/notifications/read-all",
+    "/notifications/{id}/read",
+    "/notifications/{id}",
+    "/preferences",
+    "/devices",
+    "/devices/{id}",
+}
+NEWEST_FIRST = ["actor-4", "actor-3", "actor-2", "actor-1", "actor-0"]
+
+
+def actors(page: dict[str, Any]) -> list[str]:
+    return [item["actor"]["id"] for item in page["items"]]
+
+
+def test_every_sample_event_gets_its_answer(function: Any, context: Any, inbox: Any, user: str) -> None:
+    # Given the sample events of the API (for `sam local invoke`), sent as the user, who has five likes
     api = function("api")
-    for name in (
-        "api-list-notifications.json",
-        "api-list-unread.json",
-        "api-unread-count.json",
-        "api-get-preferences.json",
-        "api-list-devices.json",
-        "api-mark-all-read.json",
-        "api-openapi.json",
+
+    def send(name: str) -> tuple[int, Any]:
+        event = load_event(name)
+        if "authorizer" in event["requestContext"]:
+            event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user
+        response = api.lambda_handler(event, context)
+        body = response.get("body")
+        return response["statusCode"], json.loads(body) if body else None
+
+    # When each is handled, in turn
+    # Then the listings show her five likes newest first, all unread, and her count, preferences and devices
+    status, page = send("api-list-notifications.json")
+    assert (status, actors(page), page["nextCursor"]) == (200, NEWEST_FIRST, None)
+    assert [item["read"] for item in page["items"]] == [False] * 5
+    status, unread = send("api-list-unread.json")
+    assert (status, unread) == (200, page)
+    assert send("api-unread-count.json") == (200, {"count": 5, "capped": False})
+    assert send("api-get-preferences.json") == (200, {"mutedTypes": [], "channels": {"websocket": True, "push": True}})
+    assert send("api-list-devices.json") == (200, [])
+    # And marking all read answers 204 with no body, and the count is then zero
+    assert send("api-mark-all-read.json") == (204, None)
+    assert send("api-unread-count.json") == (200, {"count": 0, "capped": False})
+    # And the OpenAPI document describes every route
+    status, document = send("api-openapi.json")
+    assert (status, set(document["paths"])) == (200, PATHS)
+    # And the ids the samples name are nobody's: 404 with the JSON error naming the id
+    for name, missing in (
+        ("api-mark-read.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
+        ("api-delete-notification.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
+        ("api-delete-device.json", "device mfrggzdfmztwq2lk"),
     ):
-        response = api.lambda_handler(load_event(name), context)
-        assert response["statusCode"] in (200, 204), name
-    for name in ("api-mark-read.json", "api-delete-notification.json", "api-delete-device.json"):
-        response = api.lambda_handler(load_event(name), context)
-        assert response["statusCode"] == 404, name
-        assert json.loads(response["body"])["error"]["code"] == "not_found"
+        assert send(name) == (404, {"error": {"code": "not_found", "message": f"{missing} not found"}}), name
 
 
 def test_the_inbox_lists_newest_first_across_pages(call: Any, inbox: Any, user: str) -> None:
@@ -92,8 +127,8 @@ def test_a_deleted_notification_is_gone_and_stays_gone(
     _, page = call("GET", "/notifications", user)
     oldest = page["items"][-1]
 
-    assert call("DELETE", f"/notifications/{oldest['id']}", user)[0] == 204
-    assert call("DELETE", f"/notifications/{oldest['id']}", user)[0] == 404
+    assert call("DELETE", f"/notifications/{oldest['id']}", user) == (204, None)
+    assert call("DELETE", f"/notifications/{oldest['id']}", user) == (404, not_found("notification", oldest["id"]))
     # A redelivery of the same like must not bring it back
     function("ingest").lambda_handler(kafka_event(like("actor-0", user), first_offset=0), context)
 
@@ -106,38 +141,55 @@ def test_another_users_notifications_are_invisible(call: Any, inbox: Any, user: 
     _, page = call("GET", "/notifications", user, query={"limit": "2"})
     theirs = page["items"][0]["id"]
 
-    assert call("GET", "/notifications", other_user)[1] == {"items": [], "nextCursor": None}
-    assert call("POST", f"/notifications/{theirs}/read", other_user)[0] == 404
-    assert call("DELETE", f"/notifications/{theirs}", other_user)[0] == 404
+    assert call("GET", "/notifications", other_user) == (200, {"items": [], "nextCursor": None})
+    assert call("POST", f"/notifications/{theirs}/read", other_user) == (404, not_found("notification", theirs))
+    assert call("DELETE", f"/notifications/{theirs}", other_user) == (404, not_found("notification", theirs))
     status, body = call("GET", "/notifications", other_user, query={"cursor": page["nextCursor"]})
-    assert (status, body["error"]["code"]) == (400, "bad_cursor")
+    assert (status, body) == (400, {"error": {"code": "bad_cursor", "message": "cursor was made for another listing"}})
     # and the owner's notification is untouched
     assert call("GET", "/notifications/unread-count", user)[1]["count"] == 5
 
 
+def not_found(kind: str, identifier: str) -> dict[str, Any]:
+    return {"error": {"code": "not_found", "message": f"{kind} {identifier} not found"}}
+
+
+def settings_of(call: Any, user: str) -> tuple[Any, Any]:
+    """What a refused write could have changed: the user's preferences and devices."""
+    return call("GET", "/preferences", user)[1], call("GET", "/devices", user)[1]
+
+
 @pytest.mark.parametrize(
-    ("method", "path", "query", "body"),
+    ("method", "path", "query", "body", "code", "names"),
     [
-        ("GET", "/notifications", {"limit": "0"}, None),
-        ("GET", "/notifications", {"limit": "101"}, None),
-        ("GET", "/notifications", {"limit": "ten"}, None),
-        ("GET", "/notifications", {"cursor": "not-a-cursor"}, None),
-        ("GET", "/notifications", {"unreadOnly": "maybe"}, None),
-        ("POST", "/notifications/NOT-AN-ID/read", None, None),
-        ("PUT", "/preferences", None, "{not json"),
-        ("PUT", "/preferences", None, {"mutedTypes": ["spam"]}),
-        ("PUT", "/preferences", None, {"channels": {"push": "sometimes"}}),
-        ("POST", "/devices", None, {"platform": "blackberry", "token": "0123456789"}),
-        ("POST", "/devices", None, {"platform": "fcm"}),
+        ("GET", "/notifications", {"limit": "0"}, None, "invalid_request", "query.limit: "),
+        ("GET", "/notifications", {"limit": "101"}, None, "invalid_request", "query.limit: "),
+        ("GET", "/notifications", {"limit": "ten"}, None, "invalid_request", "query.limit: "),
+        ("GET", "/notifications", {"cursor": "not-a-cursor"}, None, "bad_cursor", "cursor is malformed"),
+        ("GET", "/notifications", {"unreadOnly": "maybe"}, None, "invalid_request", "query.unreadOnly: "),
+        ("POST", "/notifications/NOT-AN-ID/read", None, None, "invalid_request", "path.id: "),
+        ("PUT", "/preferences", None, "{not json", "invalid_request", "JSON decode error"),
+        ("PUT", "/preferences", None, {"mutedTypes": ["spam"]}, "invalid_request", "mutedTypes.0: "),
+        ("PUT", "/preferences", None, {"channels": {"push": "sometimes"}}, "invalid_request", "channels.push: "),
+        ("POST", "/devices", None, {"platform": "blackberry", "token": "0123456789"}, "invalid_request", "platform: "),
+        ("POST", "/devices", None, {"platform": "fcm"}, "invalid_request", "token: Field required"),
     ],
 )
-def test_bad_input_gets_a_400_with_a_json_error(
-    call: Any, user: str, method: str, path: str, query: Any, body: Any
+def test_bad_input_gets_a_400_with_a_json_error_naming_the_problem(
+    call: Any, user: str, method: str, path: str, query: Any, body: Any, code: str, names: str
 ) -> None:
+    # Given the user's preferences and devices
+    before = settings_of(call, user)
+
+    # When a request with one bad parameter or body is sent
     status, answer = call(method, path, user, query=query, body=body)
-    assert status == 400
-    assert set(answer["error"]) == {"code", "message"}
-    assert answer["error"]["message"]
+
+    # Then it is refused with 400 and the JSON error: its code, and a message naming the parameter or field
+    assert (status, list(answer), answer["error"]["code"]) == (400, ["error"], code)
+    assert list(answer["error"]) == ["code", "message"]
+    assert names in answer["error"]["message"]
+    # And nothing of the user's changed
+    assert settings_of(call, user) == before
 
 
 def test_without_identity_the_answer_is_401(call: Any) -> None:
@@ -162,12 +214,11 @@ def test_devices_register_refresh_list_and_delete(call: Any, user: str, other_us
     assert (status, again_status) == (201, 201)
     assert again == device
     assert call("GET", "/devices", user)[1] == [device]
-    assert call("DELETE", f"/devices/{device['id']}", other_user)[0] == 404
-    assert call("DELETE", f"/devices/{device['id']}", user)[0] == 204
+    assert call("DELETE", f"/devices/{device['id']}", other_user) == (404, not_found("device", device["id"]))
+    assert call("DELETE", f"/devices/{device['id']}", user) == (204, None)
     assert call("GET", "/devices", user)[1] == []
 
 
 def test_the_openapi_document_describes_every_route(call: Any) -> None:
     status, document = call("GET", "/openapi.json", None)
-    assert status == 200
-    assert {"/notifications", "/notifications/unread-count", "/preferences", "/devices"} <= set(document["paths"])
+    assert (status, set(document["paths"])) == (200, PATHS)

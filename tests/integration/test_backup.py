@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from boto3.dynamodb.conditions import Key
+from inbox.api.reader import InboxReader
 from inbox.models import (
     Actor,
     Device,
@@ -20,9 +21,11 @@ from inbox.models import (
     Retraction,
     action_id,
 )
-from inbox.repository import now_ms
+from inbox.store import Store
+from inbox.timestamps import now_ms
 from inbox_dev import backup
 from inbox_dev.cli import main
+from inbox_dev.table_backup import export_items, import_items
 
 from tests.conftest import TABLE_NAME
 
@@ -44,7 +47,7 @@ def post(number: int) -> Resource:
 
 
 @pytest.fixture
-def inbox(repository: Any, user: str) -> dict[str, NotificationEvent]:
+def inbox(store: Store, user: str) -> dict[str, NotificationEvent]:
     """Every kind of item a user can have: the events stored, by name."""
     start = now_ms() - 60_000
     events = {
@@ -56,49 +59,55 @@ def inbox(repository: Any, user: str) -> dict[str, NotificationEvent]:
         "unliked": event(NotificationType.LIKE, "grace", user, post(5)),
     }
     for offset, stored in enumerate(events.values()):
-        assert repository.store(stored, stored_at_ms=start + offset * 1000)
+        assert store.notifications.put(stored, stored_at_ms=start + offset * 1000)
     # Read: the follow one by one, the like and the follow by the read-all watermark; then newer ones
-    repository.mark_read(user, events["follow"].notification_id)
-    repository.mark_all_read(user)
+    store.notifications.mark_read(user, events["follow"].notification_id)
+    store.notifications.mark_all_read(user)
     later = {
         "newer-like": event(NotificationType.LIKE, "heidi", user, post(6)),
         "newer-reply": event(NotificationType.REPLY, "ivan", user, post(7)),
         "newer-repost": event(NotificationType.REPOST, "judy", user, post(8)),
     }
     for offset, stored in enumerate(later.values()):
-        assert repository.store(stored, stored_at_ms=now_ms() + 1000 + offset * 1000)
-    repository.mark_read(user, later["newer-reply"].notification_id)
+        assert store.notifications.put(stored, stored_at_ms=now_ms() + 1000 + offset * 1000)
+    store.notifications.mark_read(user, later["newer-reply"].notification_id)
     # A deleted one and a retracted one leave tombstones; one past its TTL is not shown at all
-    repository.delete(user, events["reply"].notification_id)
-    repository.retract(
+    store.notifications.delete(user, events["reply"].notification_id)
+    store.notifications.retract(
         Retraction(
             type=NotificationType.LIKE, recipient_id=user, actor_id="grace", resource_type="post", resource_id="post-5"
         )
     )
-    assert repository.store(event(NotificationType.LIKE, "old", user, post(9)), stored_at_ms=now_ms() - 100 * DAY_MS)
-    repository.put_preferences(
+    assert store.notifications.put(
+        event(NotificationType.LIKE, "old", user, post(9)), stored_at_ms=now_ms() - 100 * DAY_MS
+    )
+    store.preferences.put(
         user, Preferences.model_validate({"mutedTypes": ["mention"], "channels": {"websocket": True, "push": False}})
     )
     device = Device(id="abcdefghijklmnop", platform="fcm", enabled=True, created_at=datetime(2026, 1, 1, tzinfo=UTC))
-    repository.put_device(user, device, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/inbox-fcm/1")
-    repository.add_connection(user, "conn-1")
+    store.devices.put(user, device, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/inbox-fcm/1")
+    store.connections.add(user, "conn-1")
     return {**events, **later}
 
 
-def view(repository: Any, user: str) -> dict[str, Any]:
+def view(store: Store, user: str) -> dict[str, Any]:
     """What the HTTP API would show the user."""
+    reader = InboxReader(store.notifications)
     return {
-        "all": repository.list_notifications(user, limit=100).model_dump(mode="json"),
-        "unread": repository.list_notifications(user, limit=100, unread_only=True).model_dump(mode="json"),
-        "paged": repository.list_notifications(user, limit=2).model_dump(mode="json")["items"],
-        "count": repository.unread_count(user).model_dump(),
-        "preferences": repository.preferences(user).model_dump(mode="json"),
-        "devices": [stored.model_dump(mode="json") for stored in repository.stored_devices(user)],
+        "all": reader.page(user, limit=100).model_dump(mode="json"),
+        "unread": reader.page(user, limit=100, unread_only=True).model_dump(mode="json"),
+        "paged": reader.page(user, limit=2).model_dump(mode="json")["items"],
+        "count": reader.unread_count(user).model_dump(),
+        "preferences": store.preferences.get(user).model_dump(mode="json"),
+        "devices": [stored.model_dump(mode="json") for stored in store.devices.of(user)],
     }
 
 
 def stored_items(table: Any, user: str) -> list[dict[str, Any]]:
-    return table.query(KeyConditionExpression=Key("pk").eq(f"U#{user}"), ConsistentRead=True)["Items"]
+    items: list[dict[str, Any]] = table.query(KeyConditionExpression=Key("pk").eq(f"U#{user}"), ConsistentRead=True)[
+        "Items"
+    ]
+    return items
 
 
 def wipe(table: Any, user: str) -> None:
@@ -113,35 +122,35 @@ def cli(*arguments: str, endpoint: str) -> int:
 
 
 def test_a_user_restored_from_a_backup_sees_exactly_what_they_saw(
-    repository: Any, table: Any, user: str, inbox: dict[str, NotificationEvent]
+    store: Store, table: Any, user: str, inbox: dict[str, NotificationEvent]
 ) -> None:
     # Given a user with every kind of item, and what the API shows them
-    before = view(repository, user)
+    before = view(store, user)
     assert before["count"] == {"count": 2, "capped": False}
     assert len(before["all"]["items"]) == 7
 
-    # When their items are exported, deleted and imported through the repository
+    # When their items are exported, deleted and imported
     out = io.StringIO()
-    counts = backup.write_backup(user, repository.export_items(user), out, exported_at=datetime.now(UTC))
+    counts = backup.write_backup(user, export_items(table, user), out, exported_at=datetime.now(UTC))
     wipe(table, user)
     restored = backup.read_backup(out.getvalue().splitlines(), now_s=int(datetime.now(UTC).timestamp()))
-    written = repository.import_items(restored.items)
+    written = import_items(table, restored.items)
 
     # Then the API shows the same, without the connection or the expired notification
     assert dict(counts) == {"notification": 7, "tombstone": 2, "read_state": 1, "preferences": 1, "device": 1}
     assert written == 12
-    assert view(repository, user) == before
-    assert repository.connections(user) == []
+    assert view(store, user) == before
+    assert store.connections.of(user) == []
     assert not any(item["sk"].startswith("C#") for item in stored_items(table, user))
     # and the tombstones still stop a redelivered or repeated action from notifying again
-    assert repository.store(inbox["reply"]) is False
-    assert repository.store(inbox["unliked"]) is False
+    assert store.notifications.put(inbox["reply"]) is False
+    assert store.notifications.put(inbox["unliked"]) is False
 
 
 def test_the_cli_round_trip_is_exact_and_importing_twice_changes_nothing(
-    repository: Any, table: Any, user: str, inbox: Any, dynamodb_endpoint: str, tmp_path: Path, capsys: Any
+    store: Store, table: Any, user: str, inbox: Any, dynamodb_endpoint: str, tmp_path: Path, capsys: Any
 ) -> None:
-    before = view(repository, user)
+    before = view(store, user)
     items_before = stored_items(table, user)
     file = tmp_path / "backup.jsonl"
 
@@ -159,7 +168,7 @@ def test_the_cli_round_trip_is_exact_and_importing_twice_changes_nothing(
     assert len(kept) == len(items_before) - 2
     assert once == kept
     assert stored_items(table, user) == once
-    assert view(repository, user) == before
+    assert view(store, user) == before
     output = capsys.readouterr().out
     assert f"Exported 7 notifications, 2 tombstones, 1 read-all watermark, 1 preferences, 1 device of {user}" in output
     assert f"Imported 7 notifications, 2 tombstones, 1 read-all watermark, 1 preferences, 1 device for {user}" in output
@@ -186,14 +195,14 @@ def test_an_existing_file_is_not_replaced_without_force(
 
 
 def test_a_backup_restored_under_another_user_id_shows_that_user_the_same_inbox(
-    repository: Any,
+    store: Store,
     user: str,
     other_user: str,
     inbox: dict[str, NotificationEvent],
     dynamodb_endpoint: str,
     tmp_path: Path,
 ) -> None:
-    before = view(repository, user)
+    before = view(store, user)
     file = tmp_path / "backup.jsonl"
     assert cli("export", user, "--output", str(file), endpoint=dynamodb_endpoint) == 0
 
@@ -202,7 +211,7 @@ def test_a_backup_restored_under_another_user_id_shows_that_user_the_same_inbox(
 
     # Then the other user sees the same inbox; ids are those of the actions addressed to them,
     # and the follow is of them
-    after = view(repository, other_user)
+    after = view(store, other_user)
 
     def without_ids(listing: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return [{**item, "id": None} for item in listing]
@@ -230,8 +239,8 @@ def test_a_backup_restored_under_another_user_id_shows_that_user_the_same_inbox(
     assert before["devices"] != []
     assert after["devices"] == []
     # the original user is untouched, and the tombstones work for the new user too
-    assert view(repository, user) == before
-    assert repository.store(inbox["reply"].model_copy(update={"recipient_id": other_user})) is False
+    assert view(store, user) == before
+    assert store.notifications.put(inbox["reply"].model_copy(update={"recipient_id": other_user})) is False
 
 
 def test_a_malformed_file_is_refused_with_its_line_and_writes_nothing(

@@ -10,11 +10,14 @@ from __future__ import annotations
 import base64
 import io
 import json
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+from inbox.api.reader import InboxReader
 from inbox.models import EXCERPT_MAX_CHARS
+from inbox.store import Store
 
 from tests.integration.helpers import exobook_like, kafka_event, like
 
@@ -30,6 +33,7 @@ def logs(function: Any) -> Iterator[Logs]:
     from inbox.observability import logger
 
     handler = logger.registered_handler
+    assert isinstance(handler, logging.StreamHandler)
     buffer = io.StringIO()
     previous = handler.setStream(buffer)
     yield lambda: [json.loads(line) for line in buffer.getvalue().splitlines() if line.strip()]
@@ -41,7 +45,7 @@ def value(**fields: Any) -> bytes:
 
 
 def test_every_bad_record_is_reported_and_logged_and_every_good_one_is_stored(
-    function: Any, context: Any, repository: Any, user: str, logs: Logs
+    function: Any, context: Any, store: Store, user: str, logs: Logs, reader: InboxReader
 ) -> None:
     # Given one batch: good records of both producers, and every kind of bad record between them
     long_text = "a very long post " * 3_000  # 51,000 characters
@@ -101,7 +105,7 @@ def test_every_bad_record_is_reported_and_logged_and_every_good_one_is_stored(
     assert "null" in reasons["null value"]
 
     # And every good record is stored, the enormous excerpt shortened to the preview length
-    stored = repository.list_notifications(user, limit=100).items
+    stored = reader.page(user, limit=100).items
     assert sorted((item.type.value, item.actor.id) for item in stored) == [
         ("follow", "dan"),
         ("like", "ann"),
@@ -117,7 +121,7 @@ def test_every_bad_record_is_reported_and_logged_and_every_good_one_is_stored(
 
 
 def test_a_record_without_a_value_key_is_reported_not_fatal(
-    function: Any, context: Any, repository: Any, user: str
+    function: Any, context: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     # Given a record whose value is missing altogether (a tombstone as some clients hand it over)
     event = kafka_event(like("ann", user), ("message-liked", b""))
@@ -126,4 +130,4 @@ def test_a_record_without_a_value_key_is_reported_not_fatal(
     # When it is ingested, then only that record fails and the other is stored
     response = function("ingest").lambda_handler(event, context)
     assert response == {"batchItemFailures": [{"itemIdentifier": {"partition": "message-liked-0", "offset": 1}}]}
-    assert [item.actor.id for item in repository.list_notifications(user, limit=10).items] == ["ann"]
+    assert [item.actor.id for item in reader.page(user, limit=10).items] == ["ann"]

@@ -1,7 +1,7 @@
 """Capacity units per operation, as DynamoDB Local reports them with ReturnConsumedCapacity=INDEXES.
 
 Units are exact, so the figures are asserted exactly: a change that makes an item larger or
-adds a request shows up here. `make bench` prints the same measurement (inbox_dev.bench.capacity).
+adds a request shows up here. `make bench` prints the same measurement (inbox_dev.capacity).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from inbox_dev.bench.capacity import BUDGETS, SIZES, Consumed, measure_sizes
+from inbox_dev.capacity import BUDGETS, SIZES, Consumed, measure_sizes
 
 # (read units, write units, requests) for an inbox with 10 and with 10,000 unread notifications.
 # DynamoDB Local reports nothing for a failed conditional write; DynamoDB bills 1 unit for it.
@@ -33,7 +33,7 @@ def figures(local_aws: Any) -> dict[int, dict[str, Consumed]]:
     """Every operation measured once for the owner of each inbox size (filled once for the module)."""
     from inbox import wiring
 
-    return measure_sizes(wiring.repository(), "test")
+    return measure_sizes(wiring.store(), "test")
 
 
 @pytest.mark.parametrize("operation", list(EXPECTED))

@@ -7,22 +7,24 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from inbox_dev.bench.capacity import fill
+from inbox.api.reader import InboxReader
+from inbox.store import Store
+from inbox_dev.capacity import fill
 
 
-def test_reads_running_side_by_side_answer_as_they_do_one_at_a_time(repository: Any) -> None:
+def test_reads_running_side_by_side_answer_as_they_do_one_at_a_time(store: Store, reader: InboxReader) -> None:
     # Given five users with inboxes of different sizes and open connections
     users = [f"user-{uuid.uuid4().hex[:12]}" for _ in range(5)]
     for size, user in enumerate(users, start=3):
-        fill(repository, user, size)
-        repository.add_connection(user, f"{user}-tab")
+        fill(store, user, size)
+        store.connections.add(user, f"{user}-tab")
 
     def answers(user: str) -> tuple[Any, ...]:
         return (
-            [item.id for item in repository.list_notifications(user, limit=20).items],
-            [item.id for item in repository.list_notifications(user, limit=20, unread_only=True).items],
-            repository.unread_count(user).count,
-            repository.connections(user),
+            [item.id for item in reader.page(user, limit=20).items],
+            [item.id for item in reader.page(user, limit=20, unread_only=True).items],
+            reader.unread_count(user).count,
+            store.connections.of(user),
         )
 
     expected = {user: answers(user) for user in users}

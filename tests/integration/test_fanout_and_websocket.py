@@ -9,7 +9,10 @@ from typing import Any
 
 import boto3
 import pytest
+from inbox.api.routes.devices import registry as device_registry
 from inbox.models import DeviceRegistration
+from inbox.store import Store
+from inbox_dev.capacity_meter import CapacityMeter
 
 from tests.conftest import load_event
 
@@ -17,7 +20,8 @@ from tests.conftest import load_event
 def stream_event_for(user: str) -> dict[str, Any]:
     """The sample stream event (created, read, deleted, read-all) retargeted at the given user."""
     text = json.dumps(load_event("fanout-stream.json")).replace('"U#alice', f'"U#{user}')
-    return json.loads(text)
+    event: dict[str, Any] = json.loads(text)
+    return event
 
 
 def connect(function: Any, context: Any, user: str, connection_id: str) -> None:
@@ -28,7 +32,7 @@ def connect(function: Any, context: Any, user: str, connection_id: str) -> None:
 
 
 def test_each_change_reaches_every_live_connection_and_gone_ones_are_forgotten(
-    function: Any, context: Any, stub: Any, repository: Any, user: str
+    function: Any, context: Any, stub: Any, store: Store, user: str
 ) -> None:
     # Given three connections of the user, one of which API Gateway reports gone
     for connection_id in ("tab-1", "tab-2", "phone-web"):
@@ -45,7 +49,7 @@ def test_each_change_reaches_every_live_connection_and_gone_ones_are_forgotten(
         assert kinds == ["notification.created", "notification.read", "notification.deleted", "notifications.read_all"]
     created = stub.messages["tab-1"][0]["notification"]
     assert set(created) == {"id", "type", "actor", "resource", "createdAt", "read"}
-    assert sorted(repository.connections(user)) == ["phone-web", "tab-1"]
+    assert sorted(store.connections.of(user)) == ["phone-web", "tab-1"]
 
 
 def test_a_failing_connection_fails_its_record_but_not_the_others(
@@ -63,14 +67,15 @@ def test_a_failing_connection_fails_its_record_but_not_the_others(
 
 
 def test_a_new_notification_is_pushed_to_enabled_devices_and_a_disabled_endpoint_is_switched_off(
-    function: Any, context: Any, stub: Any, repository: Any, user: str
+    function: Any, context: Any, stub: Any, store: Store, user: str
 ) -> None:
     # Given two registered phones, one whose SNS endpoint has been disabled by the platform
-    api = function("api")
-    working = api.devices.register(user, DeviceRegistration(platform="fcm", token="token-working-0001"))
-    dead = api.devices.register(user, DeviceRegistration(platform="apns", token="token-dead-000001"))
+    working = device_registry().register(user, DeviceRegistration(platform="fcm", token="token-working-0001"))
+    dead = device_registry().register(user, DeviceRegistration(platform="apns", token="token-dead-000001"))
     sns = boto3.client("sns")
-    dead_arn = repository.device(user, dead.id).endpoint_arn
+    dead_device = store.devices.get(user, dead.id)
+    assert dead_device is not None
+    dead_arn = dead_device.endpoint_arn
     sns.set_endpoint_attributes(EndpointArn=dead_arn, Attributes={"Enabled": "false"})
 
     # When a notification is created
@@ -80,43 +85,50 @@ def test_a_new_notification_is_pushed_to_enabled_devices_and_a_disabled_endpoint
 
     # Then the batch succeeds and the dead phone is disabled, the working one still enabled
     assert response == {"batchItemFailures": []}
-    devices = {stored.device.id: stored.device.enabled for stored in repository.stored_devices(user)}
+    devices = {stored.device.id: stored.device.enabled for stored in store.devices.of(user)}
     assert devices == {working.id: True, dead.id: False}
 
 
 def test_preferences_switch_off_the_websocket_channel(
-    function: Any, context: Any, stub: Any, repository: Any, user: str
+    function: Any, context: Any, stub: Any, store: Store, user: str
 ) -> None:
     from inbox.models import Channels, Preferences
 
     connect(function, context, user, "quiet-tab")
-    repository.put_preferences(user, Preferences(channels=Channels(websocket=False, push=False)))
+    store.preferences.put(user, Preferences(channels=Channels(websocket=False, push=False)))
 
     function("fanout").lambda_handler(stream_event_for(user), context)
 
     assert stub.messages["quiet-tab"] == []
 
 
-def test_disconnect_forgets_the_connection(function: Any, context: Any, repository: Any) -> None:
-    connect(function, context, "alice", "Zx1yAbCdIAMCJ0g=")
-    assert "Zx1yAbCdIAMCJ0g=" in repository.connections("alice")
+def test_disconnect_forgets_the_connection(function: Any, context: Any, store: Store, user: str) -> None:
+    # Given the user's open connection, the one the sample $disconnect event names
+    event = load_event("ws-disconnect.json")
+    connection_id = event["requestContext"]["connectionId"]
+    event["requestContext"]["authorizer"].update({"principalId": user, "userId": user})
+    connect(function, context, user, connection_id)
+    assert store.connections.of(user) == [connection_id]
 
-    assert function("ws_disconnect").lambda_handler(load_event("ws-disconnect.json"), context) == {"statusCode": 200}
+    # When API Gateway reports that it closed
+    assert function("ws_disconnect").lambda_handler(event, context) == {"statusCode": 200}
 
-    assert "Zx1yAbCdIAMCJ0g=" not in repository.connections("alice")
+    # Then the user has no connection left
+    assert store.connections.of(user) == []
 
 
 def authorize(function: Any, context: Any, token: str) -> dict[str, Any]:
     event = copy.deepcopy(load_event("ws-authorizer.json"))
     event["queryStringParameters"] = {"token": token}
-    return function("ws_authorizer").lambda_handler(event, context)
+    answer: dict[str, Any] = function("ws_authorizer").lambda_handler(event, context)
+    return answer
 
 
-def test_a_valid_token_is_allowed_as_its_user(function: Any, context: Any, issuer: Any) -> None:
-    policy = authorize(function, context, issuer.mint("alice"))
-    assert policy["principalId"] == "alice"
+def test_a_valid_token_is_allowed_as_its_user(function: Any, context: Any, issuer: Any, user: str) -> None:
+    policy = authorize(function, context, issuer.mint(user))
+    assert policy["principalId"] == user
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
-    assert policy["context"] == {"userId": "alice"}
+    assert policy["context"] == {"userId": user}
 
 
 @pytest.mark.parametrize(
@@ -149,7 +161,7 @@ def test_a_bad_token_is_refused(function: Any, context: Any, issuer: Any, make_t
 
 
 def test_a_batch_for_many_users_reads_each_users_audience_once_and_isolates_failures(
-    function: Any, context: Any, stub: Any, repository: Any, user: str, other_user: str
+    function: Any, context: Any, stub: Any, store: Store, meter: CapacityMeter, user: str, other_user: str
 ) -> None:
     # Given two users with one tab each, the other user's tab failing
     connect(function, context, user, f"{user}-tab")
@@ -161,7 +173,7 @@ def test_a_batch_for_many_users_reads_each_users_audience_once_and_isolates_fail
     for index, record in enumerate(theirs):
         record["dynamodb"]["SequenceNumber"] = f"9{index}"
     batch = {"Records": [record for pair in zip(mine, theirs, strict=True) for record in pair]}
-    repository.meter.reset()
+    meter.reset()
     response = function("fanout").lambda_handler(batch, context)
 
     # Then the user got every change in order, and only the other user's records failed
@@ -170,4 +182,4 @@ def test_a_batch_for_many_users_reads_each_users_audience_once_and_isolates_fail
     failed = sorted(failure["itemIdentifier"] for failure in response["batchItemFailures"])
     assert failed == ["90", "91", "92", "93"]
     # And each user's preferences, connections and devices were read once for the batch
-    assert repository.meter.requests == 2 * 3
+    assert meter.requests == 2 * 3

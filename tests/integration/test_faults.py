@@ -23,11 +23,15 @@ import pytest
 from boto3.dynamodb.conditions import Key
 from botocore.exceptions import ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
+from inbox.api.reader import InboxReader
+from inbox.api.routes.devices import registry as device_registry
 from inbox.models import DeviceRegistration, action_id
-from inbox_dev.bench.fanout import insert_record
+from inbox.store import Store
 from inbox_dev.dead_letters import DeadLetters
-from inbox_dev.event_sources import StreamPoller, stream_mappings
+from inbox_dev.event_sources.mappings import stream_mappings
+from inbox_dev.event_sources.stream_poller import StreamPoller
 from inbox_dev.sns_local import LocalSns
+from inbox_dev.stream_records import insert_record
 
 from tests.conftest import TABLE_NAME
 from tests.integration.faults import (
@@ -39,7 +43,7 @@ from tests.integration.faults import (
     transient,
     when,
 )
-from tests.integration.helpers import exobook_like, http_event, kafka_event, like, unlike
+from tests.integration.helpers import exobook_like, http_event, kafka_event, like, stored_device, unlike
 
 pytestmark = pytest.mark.integration
 
@@ -157,20 +161,20 @@ def short_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.fixture
 def dynamodb_faults(local_aws: Any, short_backoff: None) -> Iterator[Faults]:
-    """Faults on the DynamoDB client behind inbox.wiring.repository(), which every handler uses; none yet."""
-    from inbox import clients
+    """Faults on the DynamoDB client behind inbox.wiring.store(), which every handler uses; none yet."""
+    from inbox import aws_clients
     from inbox.settings import table_settings
 
-    with Faults(clients.dynamodb_table(table_settings().table_name).meta.client) as faults:
+    with Faults(aws_clients.dynamodb_table(table_settings().table_name).meta.client) as faults:
         yield faults
 
 
 @pytest.fixture
 def sns_faults(local_aws: Any, short_backoff: None) -> Iterator[Faults]:
     """Faults on the SNS client the fan-out function pushes with; none yet."""
-    from inbox import clients
+    from inbox import aws_clients
 
-    with Faults(clients.sns()) as faults:
+    with Faults(aws_clients.sns()) as faults:
         yield faults
 
 
@@ -214,7 +218,7 @@ def test_a_mixed_batch_delivered_three_times_notifies_once_per_action_and_counts
 
 
 def test_a_batch_that_fails_at_its_third_write_is_reported_from_there_and_a_redelivery_completes_it(
-    ingest: Handler, dynamodb_faults: Faults, table: Any, repository: Any, user: str
+    ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     # Given a batch of six actions for the user, and DynamoDB failing the third notification write every time
     actions = [
@@ -247,11 +251,11 @@ def test_a_batch_that_fails_at_its_third_write_is_reported_from_there_and_a_rede
         [("like", "ben", "post-1"), ("follow", "cat", user), ("follow", "dan", user), ("like", "eve", "post-2")]
     )
     assert len(notification_items(table, user)) == 5
-    assert repository.unread_count(user).count == 4
+    assert reader.unread_count(user).count == 4
 
 
 def test_an_unlike_behind_a_failed_like_is_held_back_and_the_redelivered_like_ends_retracted(
-    ingest: Handler, dynamodb_faults: Faults, table: Any, repository: Any, user: str
+    ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     # Given ann's like and unlike of the user's post in one batch, with another user's like, and
     # DynamoDB failing every attempt to store ann's like
@@ -277,7 +281,7 @@ def test_an_unlike_behind_a_failed_like_is_held_back_and_the_redelivered_like_en
     # Then the like was stored and then retracted: the user is not notified of a like that was undone
     assert notification_items(table, user)[liked.notification_id]["gone"] == "retracted"
     assert inbox_of(table, user) == []
-    assert repository.unread_count(user).count == 0
+    assert reader.unread_count(user).count == 0
     assert inbox_of(table, other) == [("like", "ben", "post-1")]
 
 
@@ -321,7 +325,7 @@ def recipients_batch(user: str, recipients: int) -> list[Action]:
 
 
 def test_throttles_and_server_errors_on_30_percent_of_calls_are_retried_and_every_record_stored_once(
-    ingest: Handler, dynamodb_faults: Faults, table: Any, repository: Any, fixed_user: str
+    ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, fixed_user: str, reader: InboxReader
 ) -> None:
     # Given a batch for six recipients, and DynamoDB throttling or failing 30 % of all attempts (seeded)
     actions = recipients_batch(fixed_user, 6)
@@ -349,11 +353,11 @@ def test_throttles_and_server_errors_on_30_percent_of_calls_are_retried_and_ever
             ("like", "dan", "post-2"),
         ]
         assert len(notification_items(table, recipient)) == 4
-        assert repository.unread_count(recipient).count == 3
+        assert reader.unread_count(recipient).count == 3
 
 
 def test_writes_that_exhaust_their_retries_fail_their_records_and_a_redelivery_of_those_completes_the_set(
-    ingest: Handler, dynamodb_faults: Faults, table: Any, repository: Any, fixed_user: str
+    ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, fixed_user: str, reader: InboxReader
 ) -> None:
     # Given a batch of likes and follows for six recipients, and a seeded quarter of the notification
     # writes throttled or failing on every attempt
@@ -394,7 +398,7 @@ def test_writes_that_exhaust_their_retries_fail_their_records_and_a_redelivery_o
         recipient = f"{fixed_user}-{index}"
         expected_inbox = sorted(action.shown for action in actions if action.recipient == recipient)
         assert inbox_of(table, recipient) == expected_inbox
-        assert repository.unread_count(recipient).count == 4
+        assert reader.unread_count(recipient).count == 4
 
 
 # -- 3. stream fan-out faults ---------------------------------------------------------------------
@@ -436,19 +440,19 @@ def pushes_to(endpoint_arn: str) -> list[str]:
     return ids
 
 
-def register_phone(function: Any, repository: Any, user: str, token: str) -> tuple[str, str]:
+def register_phone(function: Any, store: Store, user: str, token: str) -> tuple[str, str]:
     """A phone registered through the API's device registry: its device id and SNS endpoint."""
-    device = function("api").devices.register(user, DeviceRegistration(platform="fcm", token=token))
-    return device.id, repository.device(user, device.id).endpoint_arn
+    device = device_registry().register(user, DeviceRegistration(platform="fcm", token=token))
+    return device.id, stored_device(store, user, device.id).endpoint_arn
 
 
 def test_gone_connections_are_forgotten_and_the_live_ones_still_get_the_notification(
-    ingest: Handler, fanout: Handler, stub: Any, table: Any, repository: Any, user: str
+    ingest: Handler, fanout: Handler, stub: Any, table: Any, store: Store, user: str
 ) -> None:
     # Given four open tabs of the user, two of which API Gateway answers 410 Gone for
     tabs = [f"{user}-tab-{index}" for index in range(4)]
     for tab in tabs:
-        repository.add_connection(user, tab)
+        store.connections.add(user, tab)
     stub.gone.update({tabs[1], tabs[3]})
     notification_id, record = notify(ingest, table, "ann", user)
 
@@ -458,17 +462,17 @@ def test_gone_connections_are_forgotten_and_the_live_ones_still_get_the_notifica
     # Then the batch succeeds, the live tabs got the notification, and the gone ones are forgotten
     assert response == {"batchItemFailures": []}
     assert [received(stub, tab) for tab in tabs] == [[notification_id], [], [notification_id], []]
-    assert sorted(repository.connections(user)) == [tabs[0], tabs[2]]
+    assert sorted(store.connections.of(user)) == [tabs[0], tabs[2]]
 
 
 def test_a_connection_answering_500_fails_its_record_and_a_retry_reaches_it_without_a_visible_duplicate(
-    ingest: Handler, fanout: Handler, stub: Any, table: Any, repository: Any, user: str
+    ingest: Handler, fanout: Handler, stub: Any, table: Any, store: Store, user: str
 ) -> None:
     # Given the user's working and broken tabs, and another user's tab
     other = f"{user}-other"
     working, broken, others_tab = f"{user}-working", f"{user}-broken", f"{other}-tab"
     for owner, tab in ((user, working), (user, broken), (other, others_tab)):
-        repository.add_connection(owner, tab)
+        store.connections.add(owner, tab)
     stub.failing.add(broken)
     mine, my_record = notify(ingest, table, "ann", user)
     theirs, their_record = notify(ingest, table, "ben", other)
@@ -481,7 +485,7 @@ def test_a_connection_answering_500_fails_its_record_and_a_retry_reaches_it_with
     assert received(stub, working) == [mine]
     assert received(stub, others_tab) == [theirs]
     # And the broken tab is not forgotten: it is not gone, it failed
-    assert sorted(repository.connections(user)) == sorted([working, broken])
+    assert sorted(store.connections.of(user)) == sorted([working, broken])
 
     # When the broken tab recovers and the failed record is retried
     stub.failing.clear()
@@ -494,24 +498,24 @@ def test_a_connection_answering_500_fails_its_record_and_a_retry_reaches_it_with
 
 
 def test_a_connection_slower_than_the_read_timeout_fails_its_record_without_holding_up_the_rest(
-    ingest: Handler, fanout: Handler, function: Any, stub: Any, table: Any, repository: Any, user: str
+    ingest: Handler, fanout: Handler, function: Any, stub: Any, table: Any, store: Store, user: str
 ) -> None:
     # Given the user's slow tab (it answers after 4 s, past the client's 3 s read timeout), quick tab
     # and phone, and another user's tab
-    from inbox import clients
+    from inbox import aws_clients
     from inbox.settings import fanout_settings
 
     other = f"{user}-other"
     slow, quick, others_tab = f"{user}-slow", f"{user}-quick", f"{other}-tab"
     for owner, tab in ((user, slow), (user, quick), (other, others_tab)):
-        repository.add_connection(owner, tab)
+        store.connections.add(owner, tab)
     stub.delays[slow] = 4.0
-    _, phone = register_phone(function, repository, user, f"token-{user}")
+    _, phone = register_phone(function, store, user, f"token-{user}")
     mine, my_record = notify(ingest, table, "ann", user)
     theirs, their_record = notify(ingest, table, "ben", other)
     settings = fanout_settings()  # the fan-out function's own Management API client, and its limits
-    config = clients.management_api(str(settings.websocket_callback_url), settings.delivery_concurrency).meta.config
-    timeout, attempts = config.read_timeout, config.retries["total_max_attempts"]
+    config = aws_clients.management_api(str(settings.websocket_callback_url), settings.delivery_concurrency).meta.config
+    timeout, attempts = config.read_timeout, config.retries["total_max_attempts"]  # type: ignore[attr-defined]
 
     # When one batch brings both notifications
     began = time.monotonic()
@@ -528,11 +532,11 @@ def test_a_connection_slower_than_the_read_timeout_fails_its_record_without_hold
 
 
 def test_a_disabled_push_endpoint_is_switched_off_and_the_other_phones_and_tabs_are_served(
-    ingest: Handler, fanout: Handler, function: Any, stub: Any, table: Any, repository: Any, user: str
+    ingest: Handler, fanout: Handler, function: Any, stub: Any, table: Any, store: Store, user: str
 ) -> None:
     # Given the user's tab and three phones, one of whose SNS endpoints the platform has disabled
-    repository.add_connection(user, f"{user}-tab")
-    phones = [register_phone(function, repository, user, f"token-{index}-{user}") for index in range(3)]
+    store.connections.add(user, f"{user}-tab")
+    phones = [register_phone(function, store, user, f"token-{index}-{user}") for index in range(3)]
     (_, first), (dead, dead_arn), (_, third) = phones
     boto3.client("sns").set_endpoint_attributes(EndpointArn=dead_arn, Attributes={"Enabled": "false"})
     notification_id, record = notify(ingest, table, "ann", user)
@@ -544,7 +548,7 @@ def test_a_disabled_push_endpoint_is_switched_off_and_the_other_phones_and_tabs_
     assert response == {"batchItemFailures": []}
     assert (pushes_to(first), pushes_to(dead_arn), pushes_to(third)) == ([notification_id], [], [notification_id])
     assert received(stub, f"{user}-tab") == [notification_id]
-    enabled = {stored.device.id: stored.device.enabled for stored in repository.stored_devices(user)}
+    enabled = {stored.device.id: stored.device.enabled for stored in store.devices.of(user)}
     assert enabled == {phones[0][0]: True, dead: False, phones[2][0]: True}
 
 
@@ -555,12 +559,12 @@ def test_sns_throttling_fails_the_record_after_retries_while_the_tabs_get_the_no
     sns_faults: Faults,
     stub: Any,
     table: Any,
-    repository: Any,
+    store: Store,
     user: str,
 ) -> None:
     # Given the user's tab and phone, and SNS throttling every publish
-    repository.add_connection(user, f"{user}-tab")
-    device, phone = register_phone(function, repository, user, f"token-{user}")
+    store.connections.add(user, f"{user}-tab")
+    device, phone = register_phone(function, store, user, f"token-{user}")
     sns_faults.rule = when(lambda call: call.operation == "Publish", "Throttling")
     notification_id, record = notify(ingest, table, "ann", user)
 
@@ -571,7 +575,7 @@ def test_sns_throttling_fails_the_record_after_retries_while_the_tabs_get_the_no
     assert failed_records(response) == {sequence_of(record)}
     assert [call.attempt for call, _ in sns_faults.injected] == [1, 2, 3, 4, 5, 6]
     assert pushes_to(phone) == []
-    assert repository.device(user, device).device.enabled
+    assert stored_device(store, user, device).device.enabled
     # And the tab was told anyway
     assert received(stub, f"{user}-tab") == [notification_id]
 
@@ -591,14 +595,14 @@ def test_a_push_that_times_out_fails_the_record_but_the_users_other_phones_are_s
     sns_faults: Faults,
     stub: Any,
     table: Any,
-    repository: Any,
+    store: Store,
     user: str,
 ) -> None:
     # Given the user's tab and two phones, the first of which SNS never answers in time
-    repository.add_connection(user, f"{user}-tab")
-    register_phone(function, repository, user, f"token-a-{user}")
-    register_phone(function, repository, user, f"token-b-{user}")
-    first, second = (stored.endpoint_arn for stored in repository.stored_devices(user))  # the order they are tried
+    store.connections.add(user, f"{user}-tab")
+    register_phone(function, store, user, f"token-a-{user}")
+    register_phone(function, store, user, f"token-b-{user}")
+    first, second = (stored.endpoint_arn for stored in store.devices.of(user))  # the order they are tried
     timeout = ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com/")
     sns_faults.rule = when(lambda call: call.operation == "Publish" and first in call.key, timeout)
     notification_id, record = notify(ingest, table, "ann", user)
@@ -629,7 +633,8 @@ def stream_poller(
     poller.stop()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
+def wait_for(condition: Callable[[], Any], timeout: float = 120.0) -> Any:
+    """Poll until ``condition()`` holds; the timeout only bounds a test that would otherwise hang."""
     deadline = time.monotonic() + timeout
     while not (value := condition()):
         if time.monotonic() > deadline:
@@ -638,13 +643,25 @@ def wait_for(condition: Callable[[], Any], timeout: float = 15.0) -> Any:
     return value
 
 
+def written_lines(path: Path) -> list[str]:
+    """The file's complete lines; none while it is absent or a line is still being written."""
+    text = path.read_text() if path.exists() else ""
+    return text.splitlines() if text.endswith("\n") else []
+
+
 def test_a_record_the_fanout_keeps_failing_lands_in_the_dead_letters_file_with_its_reason(
-    ingest: Handler, stream_poller: tuple[StreamPoller, Path], stub: Any, repository: Any, user: str
+    ingest: Handler,
+    stream_poller: tuple[StreamPoller, Path],
+    short_backoff: None,
+    stub: Any,
+    store: Store,
+    user: str,
 ) -> None:
-    # Given the fan-out mapping's poller feeding the fan-out function, and a tab of the user that always fails
+    # Given the fan-out mapping's poller feeding the fan-out function (botocore's retry delays shortened,
+    # the same attempts in the same order), and a tab of the user that always fails
     poller, path = stream_poller
-    repository.add_connection(user, f"{user}-working")
-    repository.add_connection(user, f"{user}-broken")
+    store.connections.add(user, f"{user}-working")
+    store.connections.add(user, f"{user}-broken")
     stub.failing.add(f"{user}-broken")
 
     # When a like of the user's post is ingested
@@ -652,7 +669,7 @@ def test_a_record_the_fanout_keeps_failing_lands_in_the_dead_letters_file_with_i
     notification_id = Action("like", "ann", user).notification_id
 
     # Then after the first attempt and every retry the record is written to the dead letters file, with why
-    lines = wait_for(lambda: path.exists() and path.read_text().splitlines())
+    lines = wait_for(lambda: written_lines(path))
     [letter] = [json.loads(line) for line in lines]
     assert (letter["source"], letter["function"]) == ("dynamodb-stream", "FanoutFunction")
     attempts = poller.mapping.max_retries + 1

@@ -6,35 +6,52 @@ import base64
 import json
 from typing import Any
 
+from inbox.api.reader import InboxReader
 from inbox.models import Preferences
+from inbox.store import Store
 
 from tests.conftest import load_event
 from tests.integration.helpers import exobook_like, kafka_event, like, unlike
 
 
-def inbox_of(repository: Any, user: str) -> list[tuple[str, str]]:
-    page = repository.list_notifications(user, limit=100)
+def inbox_of(store: Store, user: str) -> list[tuple[str, str]]:
+    page = InboxReader(store.notifications).page(user, limit=100)
     return [(item.type.value, item.actor.id) for item in page.items]
 
 
-def test_the_sample_event_of_every_topic_is_stored(function: Any, context: Any, repository: Any) -> None:
-    # Given the MSK sample event with one record per supported topic, all about alice
+def sample_event_for(user: str, mentioned: str) -> dict[str, Any]:
+    """The MSK sample event (every topic, all about alice; carol is mentioned too) retargeted at the given users."""
+    event = load_event("ingest-msk.json")
+    for records in event["records"].values():
+        for record in records:
+            text = base64.b64decode(record["value"]).decode()
+            text = text.replace('"alice"', json.dumps(user)).replace('"carol"', json.dumps(mentioned))
+            record["value"] = base64.b64encode(text.encode()).decode()
+    return event
+
+
+def test_the_sample_event_of_every_topic_is_stored(
+    function: Any, context: Any, store: Store, reader: InboxReader, user: str, other_user: str
+) -> None:
+    # Given the MSK sample event with one record per supported topic, all about the user, who is
+    # mentioned in a reply to her along with the other user
     ingest = function("ingest")
 
     # When the ingest function handles it
-    response = ingest.lambda_handler(load_event("ingest-msk.json"), context)
+    response = ingest.lambda_handler(sample_event_for(user, other_user), context)
 
-    # Then nothing failed; alice has every kind (the reply stands for her mention), dave's post like was retracted
+    # Then nothing failed; she has every kind (the reply stands for her mention), dave's post like was retracted
     assert response == {"batchItemFailures": []}
-    kinds = {kind for kind, _ in inbox_of(repository, "alice")}
+    kinds = {kind for kind, _ in inbox_of(store, user)}
     assert kinds == {"like", "follow", "repost", "reply"}
-    daves = [item for item in repository.list_notifications("alice", limit=100).items if item.actor.id == "dave"]
+    daves = [item for item in reader.page(user, limit=100).items if item.actor.id == "dave"]
     assert [(item.type.value, item.resource.id) for item in daves] == [("like", "comment-77")]
-    assert inbox_of(repository, "carol") == [("mention", "bob")]
+    # And the other user has the mention
+    assert inbox_of(store, other_user) == [("mention", "bob")]
 
 
 def test_a_batch_delivered_three_times_stores_one_notification_per_action(
-    function: Any, context: Any, repository: Any, user: str
+    function: Any, context: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     # Given a batch of likes from three actors
     event = kafka_event(like("ann", user), like("ben", user), exobook_like("cat", user))
@@ -44,12 +61,12 @@ def test_a_batch_delivered_three_times_stores_one_notification_per_action(
         assert function("ingest").lambda_handler(event, context) == {"batchItemFailures": []}
 
     # Then there is one notification per action and the unread count agrees
-    assert sorted(inbox_of(repository, user)) == [("like", "ann"), ("like", "ben"), ("like", "cat")]
-    assert repository.unread_count(user).count == 3
+    assert sorted(inbox_of(store, user)) == [("like", "ann"), ("like", "ben"), ("like", "cat")]
+    assert reader.unread_count(user).count == 3
 
 
 def test_bad_records_are_reported_and_the_rest_of_the_batch_is_stored(
-    function: Any, context: Any, repository: Any, user: str
+    function: Any, context: Any, store: Store, user: str
 ) -> None:
     # Given a batch where records 1, 2 and 4 are bad in different ways
     event = kafka_event(
@@ -70,38 +87,38 @@ def test_bad_records_are_reported_and_the_rest_of_the_batch_is_stored(
         (f["itemIdentifier"]["partition"], f["itemIdentifier"]["offset"]) for f in response["batchItemFailures"]
     )
     assert failures == [("message-liked-0", 1), ("message-liked-0", 4), ("unknown-topic-0", 2)]
-    assert sorted(inbox_of(repository, user)) == [("like", "ann"), ("like", "ben")]
+    assert sorted(inbox_of(store, user)) == [("like", "ann"), ("like", "ben")]
 
 
-def test_nobody_is_notified_of_their_own_action(function: Any, context: Any, repository: Any, user: str) -> None:
+def test_nobody_is_notified_of_their_own_action(function: Any, context: Any, store: Store, user: str) -> None:
     function("ingest").lambda_handler(kafka_event(like(user, user)), context)
-    assert inbox_of(repository, user) == []
+    assert inbox_of(store, user) == []
 
 
-def test_muted_types_are_not_stored(function: Any, context: Any, repository: Any, user: str) -> None:
+def test_muted_types_are_not_stored(function: Any, context: Any, store: Store, user: str) -> None:
     # Given a user who muted likes
-    repository.put_preferences(user, Preferences(muted_types=["like"]))
+    store.preferences.put(user, Preferences(muted_types=["like"]))
 
     # When a like and a follow arrive
     follow = ("user-followed", json.dumps({"actorId": "ann", "followedUserId": user}).encode())
     function("ingest").lambda_handler(kafka_event(like("ann", user), follow), context)
 
     # Then only the follow is stored
-    assert inbox_of(repository, user) == [("follow", "ann")]
+    assert inbox_of(store, user) == [("follow", "ann")]
 
 
 def test_an_unlike_retracts_the_like_and_a_new_like_does_not_notify_again(
-    function: Any, context: Any, repository: Any, user: str
+    function: Any, context: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     ingest = function("ingest")
     ingest.lambda_handler(kafka_event(exobook_like("ann", user), like("ben", user)), context)
 
     # When ann unlikes, then likes again
     ingest.lambda_handler(kafka_event(unlike("ann", user), first_offset=10), context)
-    after_unlike = inbox_of(repository, user)
+    after_unlike = inbox_of(store, user)
     ingest.lambda_handler(kafka_event(exobook_like("ann", user), first_offset=20), context)
 
     # Then ann's like is gone and stays gone; ben's remains
     assert after_unlike == [("like", "ben")]
-    assert inbox_of(repository, user) == [("like", "ben")]
-    assert repository.unread_count(user).count == 1
+    assert inbox_of(store, user) == [("like", "ben")]
+    assert reader.unread_count(user).count == 1

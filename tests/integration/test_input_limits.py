@@ -13,8 +13,8 @@ from typing import Any
 import jwt
 import pytest
 from inbox import auth
-from inbox.cursor import MAX_CURSOR_CHARS
-from inbox.http import MAX_BODY_BYTES
+from inbox.api.cursor import MAX_CURSOR_CHARS
+from inbox.api.errors import MAX_BODY_BYTES
 from inbox.models import NotificationType
 from inbox.settings import AuthSettings
 from inbox_dev.gateway import MAX_AUTHORIZATION_HEADER_CHARS, JwtAuthorizer

@@ -13,12 +13,15 @@ import json
 from typing import Any
 
 import pytest
-from inbox.delivery import WEBSOCKET_FRAME_LIMIT
+from inbox.api.routes.devices import registry as device_registry
+from inbox.delivery.messages import WEBSOCKET_FRAME_LIMIT
+from inbox.delivery.push import PLATFORM_PAYLOAD_LIMIT
 from inbox.models import DeviceRegistration
-from inbox.push import PLATFORM_PAYLOAD_LIMIT
+from inbox.store import Store
 from inbox_dev.sns_local import LocalSns
 
 from tests.conftest import load_event
+from tests.integration.helpers import stored_device
 
 pytestmark = pytest.mark.integration
 
@@ -34,12 +37,12 @@ def created_record_for(user: str, excerpt: str) -> dict[str, Any]:
 
 
 def test_a_notification_too_large_for_both_channels_reaches_both_with_a_shortened_excerpt(
-    function: Any, context: Any, stub: Any, repository: Any, user: str
+    function: Any, context: Any, stub: Any, store: Store, user: str
 ) -> None:
     # Given an open tab and a phone
-    repository.add_connection(user, f"{user}-tab")
-    device = function("api").devices.register(user, DeviceRegistration(platform="fcm", token=f"token-{user}"))
-    endpoint_arn = repository.device(user, device.id).endpoint_arn
+    store.connections.add(user, f"{user}-tab")
+    device = device_registry().register(user, DeviceRegistration(platform="fcm", token=f"token-{user}"))
+    endpoint_arn = stored_device(store, user, device.id).endpoint_arn
 
     # When the stream brings a new notification with a 216,000-character excerpt
     response = function("fanout").lambda_handler(created_record_for(user, EXCERPT), context)

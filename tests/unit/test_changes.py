@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from inbox.changes import change_of
+from inbox.delivery.changes import change_of
 
 from tests.conftest import load_event
 

@@ -6,10 +6,10 @@ import json
 from datetime import UTC, datetime
 
 import pytest
-from inbox.cursor import Cursor
+from inbox.api.cursor import Cursor
+from inbox.delivery.push import PLATFORM_PAYLOAD_LIMIT, push_message, title
 from inbox.errors import BadCursor
 from inbox.models import Actor, Notification, NotificationType, Resource
-from inbox.push import PLATFORM_PAYLOAD_LIMIT, push_message, title
 
 POSITION = "1795000000000#" + "a" * 26
 

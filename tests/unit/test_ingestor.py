@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Sequence
 from datetime import UTC, datetime
 
 from botocore.exceptions import ClientError
@@ -31,14 +32,14 @@ def unlike(actor: str, recipient: str, post: str = "p1") -> Retraction:
 
 def ingest(
     store: InMemoryIngestStore,
-    *records: tuple[str, list[Event]],
+    *records: tuple[str, Sequence[Event]],
     limits: FloodLimits | None = None,
     now: float = 0.0,
 ) -> dict[str, RecordOutcome]:
     ingestor = Ingestor(
         store.notifications, store.preferences, store.flood, concurrency=4, limits=limits, clock=lambda: now
     )
-    return ingestor.apply_all(list(records))
+    return ingestor.apply_all([(key, list(events)) for key, events in records])
 
 
 def test_each_record_gets_the_outcome_of_each_of_its_events() -> None:

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inbox.changes import InboxChange
-from inbox.delivery import WEBSOCKET_FRAME_LIMIT, websocket_message
+from inbox.delivery.changes import InboxChange
+from inbox.delivery.messages import WEBSOCKET_FRAME_LIMIT, websocket_message
+from inbox.delivery.push import PLATFORM_PAYLOAD_LIMIT, push_message
 from inbox.models import Actor, Notification, NotificationType, Resource, fit_excerpt
-from inbox.push import PLATFORM_PAYLOAD_LIMIT, push_message
 
 
 def notification(excerpt: str | None, *, avatar: str | None = "https://cdn.example.com/bob.png") -> Notification:

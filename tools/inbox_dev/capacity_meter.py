@@ -65,10 +65,10 @@ def metering(client: Any, meter: CapacityMeter | None = None) -> Iterator[Capaci
     """Meter every request of a DynamoDB client (a resource's ``meta.client``) while the block runs."""
     meter = meter or CapacityMeter()
     events = client.meta.events
-    events.register("provide-client-params.dynamodb", meter._ask)
+    events.register("before-parameter-build.dynamodb", meter._ask)
     events.register("after-call.dynamodb", meter._count)
     try:
         yield meter
     finally:
-        events.unregister("provide-client-params.dynamodb", meter._ask)
+        events.unregister("before-parameter-build.dynamodb", meter._ask)
         events.unregister("after-call.dynamodb", meter._count)

@@ -1,6 +1,6 @@
 """The project's command line, behind the Makefile's targets.
 
-`python -m inbox_dev dev | token | invoke | seed | export | import | bench | load | cost`
+`python -m inbox_dev dev | token | invoke | produce | seed | export | import | bench | load | cost`
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any
 import requests
 
 from inbox_dev.cost import Usage
-from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, LocalStack, PortInUse, StackConfig, StackUrls
+from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, DevStack, PortInUse, StackConfig, StackUrls
 
 SYMBOLS = {"starting": "…", "ready": "✓", "failed": "✗"}
 
@@ -86,9 +86,10 @@ def dev(arguments: argparse.Namespace) -> int:
     if config.data_dir:
         config.data_dir.mkdir(parents=True, exist_ok=True)
     stopping = threading.Event()
-    for signal_number in (signal.SIGINT, signal.SIGTERM):
+    # SIGHUP too: the servers run in process groups of their own, which a closed terminal does not reach.
+    for signal_number in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(signal_number, lambda *_: stopping.set())
-    stack = LocalStack(config, progress=_print_progress)
+    stack = DevStack(config, progress=_print_progress)
     print("Starting the local stack (template.yaml)", flush=True)
     try:
         urls = stack.start()
@@ -101,7 +102,6 @@ def dev(arguments: argparse.Namespace) -> int:
     try:
         print(summary(urls, config), flush=True)
         stopping.wait()
-        print("Stopping…", flush=True)
     finally:
         stack.stop()
     print("Stopped.", flush=True)
@@ -140,6 +140,32 @@ def invoke(arguments: argparse.Namespace) -> int:
     return 0
 
 
+def produce(arguments: argparse.Namespace) -> int:
+    """Each JSON line of a file, or of stdin, as a record on a topic of the running stack's broker."""
+    from inbox_dev.produce import BadLine, NotSent, json_lines, send
+
+    state = running_stack(arguments.state_dir)
+    try:
+        if arguments.file == "-":
+            records = json_lines(sys.stdin.buffer)
+        else:
+            with Path(arguments.file).open("rb") as lines:
+                records = json_lines(lines)
+    except OSError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    except BadLine as error:
+        print(f"error: {arguments.file}: {error}; nothing was sent", file=sys.stderr)
+        return 1
+    try:
+        sent = send(state["kafka"], arguments.topic, records)
+    except NotSent as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
+    print(f"Sent {sent} record{'' if sent == 1 else 's'} to {arguments.topic} ({state['kafka']}).")
+    return 0
+
+
 def seed(arguments: argparse.Namespace) -> int:
     """Demo data: notifications of every type from many actors over the last weeks, some read."""
     from tqdm import tqdm
@@ -152,7 +178,7 @@ def seed(arguments: argparse.Namespace) -> int:
     from inbox_dev.devserver import DEMO_USERS
     from inbox_dev.samples import POST_TEXTS, avatar, display_name
 
-    repository = wiring.repository()
+    store = wiring.store()
     rng = random.Random(arguments.random_seed)  # noqa: S311 - demo data
     generated = (f"user-{index:03d}" for index in range(arguments.users))
     recipients = [*DEMO_USERS, *generated][: arguments.users]
@@ -172,14 +198,14 @@ def seed(arguments: argparse.Namespace) -> int:
         )
         return event, rng.random() < arguments.read_share
 
-    def store(sampled: tuple[NotificationEvent, bool]) -> None:
+    def put(sampled: tuple[NotificationEvent, bool]) -> None:
         event, read = sampled
-        if repository.store(event, stored_at_ms=int(event.occurred_at.timestamp() * 1000)) and read:
-            repository.mark_read(event.recipient_id, event.notification_id)
+        if store.notifications.put(event, stored_at_ms=int(event.occurred_at.timestamp() * 1000)) and read:
+            store.notifications.mark_read(event.recipient_id, event.notification_id)
 
     samples = [sample(recipient) for _ in range(arguments.per_user) for recipient in recipients]
     with ThreadPoolExecutor(max_workers=16) as pool, tqdm(total=len(samples), unit="notification") as bar:
-        for _ in pool.map(store, samples):
+        for _ in pool.map(put, samples):
             bar.update()
     print(f"Stored {len(samples)} notifications for {', '.join(recipients)} in {state['table']}.")
     return 0
@@ -188,12 +214,10 @@ def seed(arguments: argparse.Namespace) -> int:
 # -- export, import: backups of one user (inbox_dev.backup) -------------------------------------
 
 
-def _backup_repository(arguments: argparse.Namespace) -> tuple[Any, str]:
-    """The Repository of `--table` (boto3's credential chain), else of the running stack's table."""
+def _backup_table(arguments: argparse.Namespace) -> tuple[Any, str]:
+    """The table of `--table` (boto3's credential chain), else the running stack's table."""
     import boto3
-    from inbox.clients import RETRIES
-    from inbox.repository import Repository
-    from inbox.settings import TableSettings
+    from inbox.aws_clients import RETRIES
 
     if arguments.table:
         name = arguments.table
@@ -205,14 +229,7 @@ def _backup_repository(arguments: argparse.Namespace) -> tuple[Any, str]:
         os.environ.update(state["functions"]["ApiFunction"])
         name = os.environ["TABLE_NAME"]
         resource = boto3.resource("dynamodb", config=RETRIES)
-    # Backups copy items as stored: the expiries a Repository wants are never computed here.
-    settings = TableSettings.model_validate({"TABLE_NAME": name})
-    repository = Repository(
-        resource.Table(name),
-        notification_ttl_seconds=settings.notification_ttl_seconds,
-        connection_ttl_seconds=settings.connection_ttl_seconds,
-    )
-    return repository, name
+    return resource.Table(name), name
 
 
 def _endpoint_without_table(arguments: argparse.Namespace) -> bool:
@@ -228,6 +245,7 @@ def export_backup(arguments: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from inbox_dev import backup
+    from inbox_dev.table_backup import export_items
 
     if _endpoint_without_table(arguments):
         return 2
@@ -238,8 +256,8 @@ def export_backup(arguments: argparse.Namespace) -> int:
         print(f"error: {output} exists; --force replaces it", file=sys.stderr)
         return 1
     try:
-        repository, table = _backup_repository(arguments)
-        stored = repository.export_items(user)
+        table, name = _backup_table(arguments)
+        stored = export_items(table, user)
         with tqdm(stored, desc=f"export {user}", unit=" items", file=sys.stderr, disable=None) as items:
             if to_stdout:
                 counts = backup.write_backup(user, items, sys.stdout, exported_at=datetime.now(UTC))
@@ -258,9 +276,9 @@ def export_backup(arguments: argparse.Namespace) -> int:
         return 1
     report = sys.stderr if to_stdout else sys.stdout
     if not counts:
-        print(f"warning: {table} holds nothing for user {user!r}", file=sys.stderr)
+        print(f"warning: {name} holds nothing for user {user!r}", file=sys.stderr)
     where = "stdout" if to_stdout else output
-    print(f"Exported {backup.describe(counts)} of {user} from {table} to {where}.", file=report)
+    print(f"Exported {backup.describe(counts)} of {user} from {name} to {where}.", file=report)
     return 0
 
 
@@ -270,6 +288,7 @@ def import_backup(arguments: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from inbox_dev import backup
+    from inbox_dev.table_backup import import_items
 
     if _endpoint_without_table(arguments):
         return 2
@@ -294,13 +313,13 @@ def import_backup(arguments: argparse.Namespace) -> int:
         print(f"{arguments.file} is valid: it would write {backup.describe(parsed.counts)} for {parsed.user}{moved}.")
         return 0
     try:
-        repository, table = _backup_repository(arguments)
+        table, name = _backup_table(arguments)
         with tqdm(parsed.items, desc=f"import {parsed.user}", unit=" items", file=sys.stderr, disable=None) as items:
-            repository.import_items(items)
+            import_items(table, items)
     except (BotoCoreError, ClientError) as error:
         print(f"error: {error}; part of the file may be written: importing it again is safe", file=sys.stderr)
         return 1
-    print(f"Imported {backup.describe(parsed.counts)} for {parsed.user}{moved} into {table}{expired}.")
+    print(f"Imported {backup.describe(parsed.counts)} for {parsed.user}{moved} into {name}{expired}.")
     return 0
 
 
@@ -368,6 +387,11 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("function", help="logical id, e.g. ApiFunction")
     call.add_argument("event", help="e.g. events/api-list-notifications.json")
     call.set_defaults(run=invoke)
+
+    send = commands.add_parser("produce", parents=[common], help="send each JSON line of a file to a topic")
+    send.add_argument("topic", help="e.g. message-liked")
+    send.add_argument("file", help="JSON Lines, - for stdin")
+    send.set_defaults(run=produce)
 
     fill = commands.add_parser("seed", parents=[common], help="fill the running stack's table with demo data")
     fill.add_argument("--users", type=int, default=6, help="recipients: alice, bob, carol, dave, then user-NNN")

@@ -172,7 +172,7 @@ def notification_item_bytes() -> int:
     """DynamoDB's size of the typical stored notification (names plus values), as ingest writes it."""
     from inbox.store.items import notification_item
 
-    from inbox_dev.bench.capacity import like
+    from inbox_dev.capacity import like
 
     item = notification_item(like("user-0123456789", 1), stored_at_ms=1_795_000_000_000, ttl_seconds=90 * 86_400)
     size = 0
@@ -189,7 +189,8 @@ def measured_inputs(results_file: Path) -> tuple[dict[str, Any], dict[str, Any],
         complete = set(functions()) <= set(results.get("durations", {})) and "capacity" in results
         if complete:
             return results["capacity"], results["durations"], f"{results_file} ({results['date']})"
-    from inbox_dev.bench import capacity, durations
+    from inbox_dev import capacity
+    from inbox_dev.bench import durations
     from inbox_dev.bench.inprocess import in_process_aws
 
     with in_process_aws() as aws:

@@ -19,7 +19,7 @@ from inbox_dev.processes import free_port
 from inbox_dev.template import PROJECT_ROOT
 
 if TYPE_CHECKING:
-    from inbox.repository import Repository
+    from inbox.store import Store
 
 READY_LINE = "Local stack ready"
 STARTUP_SECONDS = 180
@@ -32,6 +32,7 @@ class StackProcess:
     process: subprocess.Popen[str]
     ports: dict[str, int]
     output: list[str] = field(default_factory=list)
+    _reader: threading.Thread = field(init=False, repr=False)
 
     @classmethod
     def start(cls, command: list[str], ports: dict[str, int]) -> StackProcess:
@@ -44,7 +45,8 @@ class StackProcess:
             start_new_session=True,
         )
         running = cls(process, ports)
-        threading.Thread(target=running._read, daemon=True).start()
+        running._reader = threading.Thread(target=running._read, daemon=True)
+        running._reader.start()
         return running
 
     def _read(self) -> None:
@@ -63,9 +65,11 @@ class StackProcess:
         raise AssertionError(f"{text!r} did not appear; output so far:\n" + "\n".join(self.output[-60:]))
 
     def interrupt(self, timeout: float = 90) -> int:
-        """Ctrl-C, as a terminal sends it: SIGINT to the whole process group."""
+        """Ctrl-C, as a terminal sends it: SIGINT to the whole process group; returns once all its output is read."""
         os.killpg(self.process.pid, signal.SIGINT)
-        return self.process.wait(timeout=timeout)
+        code = self.process.wait(timeout=timeout)
+        self._reader.join(timeout)
+        return code
 
     def kill(self) -> None:
         if self.process.poll() is None:
@@ -86,11 +90,11 @@ def stack_command(*arguments: str) -> list[str]:
     return [sys.executable, "-m", "inbox_dev", "dev", *arguments]
 
 
-def repository_of(state: dict[str, Any]) -> Repository:
-    """A repository on the running stack's table, from what the stack wrote about itself."""
+def store_of(state: dict[str, Any]) -> Store:
+    """The store of the running stack's table, from what the stack wrote about itself."""
     import boto3
-    from inbox.repository import Repository
     from inbox.settings import TableSettings
+    from inbox.store import Store
 
     environment = state["functions"]["ApiFunction"]
     settings = TableSettings.model_validate(environment)
@@ -101,7 +105,7 @@ def repository_of(state: dict[str, Any]) -> Repository:
         aws_access_key_id=environment["AWS_ACCESS_KEY_ID"],
         aws_secret_access_key=environment["AWS_SECRET_ACCESS_KEY"],
     ).Table(settings.table_name)
-    return Repository(
+    return Store.on(
         table,
         notification_ttl_seconds=settings.notification_ttl_seconds,
         connection_ttl_seconds=settings.connection_ttl_seconds,

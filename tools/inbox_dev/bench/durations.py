@@ -12,11 +12,11 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from inbox_dev.bench.capacity import fill, like
 from inbox_dev.bench.fanout import stream_event
 from inbox_dev.bench.ingest import msk_batch
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import summary
+from inbox_dev.capacity import fill, like
 
 REPETITIONS = 20
 # Records per invocation: the mappings' batches are small unless traffic is heavy.

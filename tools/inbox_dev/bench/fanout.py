@@ -10,9 +10,9 @@ import json
 import time
 from typing import Any
 
-from inbox_dev.bench.capacity import like
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import ratio, summary
+from inbox_dev.capacity import like
 from inbox_dev.stream_records import insert_record
 
 NOTIFICATIONS = 100

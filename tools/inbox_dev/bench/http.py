@@ -15,8 +15,8 @@ from typing import Any
 import requests
 from inbox.api.reader import InboxReader
 
-from inbox_dev.bench.capacity import fill
 from inbox_dev.bench.stats import ratio, summary
+from inbox_dev.capacity import fill
 from inbox_dev.stack_process import store_of
 
 CLIENTS = 8

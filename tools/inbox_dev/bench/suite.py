@@ -16,7 +16,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from inbox_dev.bench import capacity, chart, cold_start, durations, fanout, http, ingest, latency
+from inbox_dev import capacity
+from inbox_dev.bench import chart, cold_start, durations, fanout, http, ingest, latency
 from inbox_dev.bench.inprocess import in_process_aws
 from inbox_dev.bench.stats import machine
 from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME

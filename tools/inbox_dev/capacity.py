@@ -1,4 +1,4 @@
-"""Capacity units per operation, as DynamoDB reports them (ReturnConsumedCapacity=INDEXES).
+"""Capacity units per operation as DynamoDB reports them, for `make bench` and the capacity tests.
 
 Measured for the owner of a small inbox (10 unread) and of a crowded one (10,000 unread),
 against the pipeline's budgets. Units are exact, so the tests assert these same figures.
