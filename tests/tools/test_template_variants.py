@@ -1,9 +1,11 @@
-"""template.yaml passes `sam validate --lint` for every combination of its table switches that matters.
+"""template.yaml passes `sam validate --lint` for every combination of its switches that matters, and
+for the parameters of every environment of samconfig.toml.
 
 cfn-lint checks every branch of the template's conditions, but values it resolves (Fn::Select and
 Fn::Split of a parameter, a parameter's default against its AllowedPattern) come from the parameters'
-defaults. So each variant is the template with those defaults replaced, written out as JSON, and
-linted as `make validate` lints template.yaml. The variants run side by side: each takes seconds.
+defaults. So each variant is the template with those defaults replaced, its loops expanded as
+AWS::LanguageExtensions expands them, written out as JSON, and linted as `make validate` lints
+template.yaml (which lints the loops as written). The variants run side by side: each takes seconds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,9 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
+import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -34,12 +38,36 @@ VARIANTS: dict[str, dict[str, str]] = {
     "infrequent-access": {"TableClass": "STANDARD_INFREQUENT_ACCESS"},
     "pitr-off": {"PointInTimeRecovery": "false"},
     "deletion-protection-off": {"DeletionProtection": "false"},
+    "provisioned-kms-replicas": {
+        "BillingMode": "PROVISIONED",
+        "KmsKeyArn": MULTI_REGION_KEY,
+        "ReplicaRegions": "eu-west-1,ap-southeast-2,us-west-2",
+    },
     "msk-and-push": {
         "MskClusterArn": "arn:aws:kafka:us-east-1:111122223333:cluster/events/0a1b2c3d-4e5f-6789-abcd-ef0123456789-2",
         "ApnsPlatformApplicationArn": "arn:aws:sns:us-east-1:111122223333:app/APNS/inbox",
         "FcmPlatformApplicationArn": "arn:aws:sns:us-east-1:111122223333:app/GCM/inbox",
     },
+    "self-managed-kafka": {
+        "KafkaBootstrapServers": "b-1.kafka.internal:9096,b-2.kafka.internal:9096",
+        "KafkaAuthSecretArn": "arn:aws:secretsmanager:us-east-1:111122223333:secret:AmazonMSK_inbox-AbCdEf",
+    },
 }
+
+
+def samconfig_environments() -> dict[str, dict[str, str]]:
+    """The parameter_overrides of each environment of samconfig.toml, as variants."""
+    config = tomllib.loads((PROJECT_ROOT / "samconfig.toml").read_text())
+    return {
+        f"samconfig-{name}": dict(
+            re.findall(r'(\w+)="([^"]*)"', sections["deploy"]["parameters"]["parameter_overrides"])
+        )
+        for name, sections in config.items()
+        if isinstance(sections, dict) and "deploy" in sections
+    }
+
+
+VARIANTS.update(samconfig_environments())
 
 
 def render(parameters: dict[str, str], directory: Path) -> Path:

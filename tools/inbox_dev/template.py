@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -11,7 +12,7 @@ from typing import Any, cast
 
 import yaml
 
-PROJECT_ROOT = Path(__file__).resolve().parents[3]
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_PATH = PROJECT_ROOT / "template.yaml"
 
 
@@ -35,10 +36,92 @@ def _intrinsic(loader: yaml.SafeLoader, tag_suffix: str, node: yaml.Node) -> dic
 _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 
 
+def _load(text: str) -> Any:
+    return yaml.load(text, Loader=_CloudFormationLoader)  # noqa: S506 - a SafeLoader subclass
+
+
 @lru_cache(maxsize=1)
 def template() -> dict[str, Any]:
-    with TEMPLATE_PATH.open() as handle:
-        return cast(dict[str, Any], yaml.load(handle, Loader=_CloudFormationLoader))  # noqa: S506 - a SafeLoader subclass
+    """template.yaml with its Fn::ForEach loops expanded, as AWS::LanguageExtensions expands them."""
+    return cast(dict[str, Any], expand_for_each(_load(TEMPLATE_PATH.read_text())))
+
+
+_FOR_EACH = "Fn::ForEach::"
+
+
+def expand_for_each(value: Any) -> Any:
+    """``value`` with every Fn::ForEach replaced by the keys it stands for, nested loops included.
+
+    In a loop's fragment, ``${Identifier}`` in any string (keys and Fn::Sub alike) becomes the item,
+    ``&{Identifier}`` the item without its non-alphanumeric characters, and ``Ref: Identifier`` the item.
+    Collections are literal lists: the template's loops need nothing else.
+    """
+    if isinstance(value, list):
+        return [expand_for_each(item) for item in value]
+    if not isinstance(value, dict):
+        return value
+    expanded: dict[str, Any] = {}
+    for key, item in value.items():
+        if not key.startswith(_FOR_EACH):
+            copies = [{key: expand_for_each(item)}]
+        else:
+            identifier, collection, fragment = item
+            if not isinstance(collection, list):
+                raise ValueError(f"{key}: only a literal list can be looped over here, not {collection!r}")
+            copies = [expand_for_each(_substitute(fragment, identifier, str(element))) for element in collection]
+        for entries in copies:
+            # CloudFormation rejects a loop that makes a key twice; so does this reader.
+            duplicates = expanded.keys() & entries.keys()
+            if duplicates:
+                raise ValueError(f"{key} makes {sorted(duplicates)}, which the template has already")
+            expanded.update(entries)
+    return expanded
+
+
+def _substitute(value: Any, identifier: str, element: str) -> Any:
+    if isinstance(value, str):
+        alphanumeric = re.sub(r"[^A-Za-z0-9]", "", element)
+        return value.replace(f"${{{identifier}}}", element).replace(f"&{{{identifier}}}", alphanumeric)
+    if isinstance(value, list):
+        return [_substitute(item, identifier, element) for item in value]
+    if isinstance(value, dict):
+        if value == {"Ref": identifier}:
+            return element
+        return {
+            _substitute(key, identifier, element): _substitute(item, identifier, element) for key, item in value.items()
+        }
+    return value
+
+
+_SECTION = re.compile(r"^(\w+):")
+_LOOP = re.compile(r"^  (Fn::ForEach::\w+):\s*$")
+
+
+def expanded_text() -> str:
+    """template.yaml's text with the loops of its sections written out, and every comment kept.
+
+    For checkov, which reads its skips from the comments but passes over an Fn::ForEach silently, and
+    with it the Globals of every function.
+    """
+    text = TEMPLATE_PATH.read_text()
+    raw = _load(text)
+    lines: list[str] = []
+    section, in_loop = "", False
+    for line in text.splitlines(keepends=True):
+        indent = len(line) - len(line.lstrip(" "))
+        if in_loop and (not line.strip() or indent > 2):
+            continue
+        in_loop = False
+        if match := _SECTION.match(line):
+            section = match.group(1)
+        if match := _LOOP.match(line):
+            name = match.group(1)
+            written = yaml.safe_dump(expand_for_each({name: raw[section][name]}), sort_keys=False, width=120)
+            lines += [f"  {item}" for item in written.splitlines(keepends=True)] + ["\n"]
+            in_loop = True
+        else:
+            lines.append(line)
+    return "".join(lines)
 
 
 def resource(logical_id: str) -> dict[str, Any]:
@@ -48,27 +131,40 @@ def resource(logical_id: str) -> dict[str, Any]:
 def table_definition(
     logical_id: str = "NotificationsTable", values: Mapping[str, str] | None = None
 ) -> tuple[dict[str, Any], str | None]:
-    """CreateTable arguments for the template's table, and its TTL attribute name.
+    """CreateTable arguments for the template's global table as its replica in the stack's region has
+    it, and its TTL attribute name.
 
-    Parameters take their defaults unless ``values`` sets them, as in resolve().
+    Parameters take their defaults unless ``values`` sets them, as in resolve(). With PROVISIONED, the
+    table and the index get the least capacity auto scaling may set.
     """
     body = resource(logical_id)
+    if body["Type"] != "AWS::DynamoDB::GlobalTable":
+        raise ValueError(f"{logical_id} is a {body['Type']}, not an AWS::DynamoDB::GlobalTable")
     values = values or {}
-    if "Condition" in body and not condition(body["Condition"], values):
-        raise ValueError(f"{logical_id} is not created with these parameters (condition {body['Condition']})")
-    properties = resolve(body["Properties"], values)
+    # The local table is the replica in the stack's region; no region, this one's or another's, is resolved.
+    (here,) = (item for item in body["Properties"]["Replicas"] if item.get("Region") == {"Ref": "AWS::Region"})
+    replica = resolve({key: item for key, item in here.items() if key != "Region"}, values)
+    properties = resolve({key: item for key, item in body["Properties"].items() if key != "Replicas"}, values)
     definition: dict[str, Any] = {
         "AttributeDefinitions": properties["AttributeDefinitions"],
         "KeySchema": properties["KeySchema"],
         "BillingMode": properties.get("BillingMode", "PROVISIONED"),
     }
-    if "ProvisionedThroughput" in properties:
-        definition["ProvisionedThroughput"] = _capacity(properties["ProvisionedThroughput"])
+    if definition["BillingMode"] == "PROVISIONED":
+        definition["ProvisionedThroughput"] = _capacity(replica, properties)
+    replica_indexes = {index["IndexName"]: index for index in replica.get("GlobalSecondaryIndexes", [])}
     if "GlobalSecondaryIndexes" in properties:
         definition["GlobalSecondaryIndexes"] = [
-            {**index, "ProvisionedThroughput": _capacity(index["ProvisionedThroughput"])}
-            if "ProvisionedThroughput" in index
-            else index
+            {
+                "IndexName": index["IndexName"],
+                "KeySchema": index["KeySchema"],
+                "Projection": index["Projection"],
+                **(
+                    {"ProvisionedThroughput": _capacity(replica_indexes[index["IndexName"]], index)}
+                    if definition["BillingMode"] == "PROVISIONED"
+                    else {}
+                ),
+            }
             for index in properties["GlobalSecondaryIndexes"]
         ]
     if "StreamSpecification" in properties:
@@ -77,8 +173,14 @@ def table_definition(
     return definition, ttl.get("AttributeName") if ttl.get("Enabled") else None
 
 
-def _capacity(throughput: Mapping[str, Any]) -> dict[str, int]:
-    return {name: int(units) for name, units in throughput.items()}
+def _capacity(reads: Mapping[str, Any], writes: Mapping[str, Any]) -> dict[str, int]:
+    """ProvisionedThroughput at auto scaling's least: reads are set per replica, writes for the whole table."""
+    read_scaling = reads["ReadProvisionedThroughputSettings"]["ReadCapacityAutoScalingSettings"]
+    write_scaling = writes["WriteProvisionedThroughputSettings"]["WriteCapacityAutoScalingSettings"]
+    return {
+        "ReadCapacityUnits": int(read_scaling["MinCapacity"]),
+        "WriteCapacityUnits": int(write_scaling["MinCapacity"]),
+    }
 
 
 # -- functions, APIs and intrinsics, for the local stack -----------------------------------
@@ -267,3 +369,7 @@ def websocket_stage(api: str = "WebSocketApi") -> str:
         if body["Type"] == "AWS::ApiGatewayV2::Stage" and body["Properties"].get("ApiId") == {"Ref": api}:
             return str(body["Properties"]["StageName"])
     raise KeyError(f"no stage for {api}")
+
+
+if __name__ == "__main__":
+    sys.stdout.write(expanded_text())
