@@ -7,6 +7,7 @@ VENV := .venv
 SAM_VENV := .venv-sam
 TOOLS := .tools
 DYNAMODB_LOCAL_VERSION := 11.1.0
+# 1.160.0 or later: `sam build` expands Fn::ForEach (language_extensions in samconfig.toml).
 SAM_CLI_VERSION := 1.170.0
 BIN := $(VENV)/bin
 SAM := SAM_CLI_TELEMETRY=0 $(SAM_VENV)/bin/sam
@@ -53,11 +54,16 @@ $(VENV)/.installed: pyproject.toml tools/pyproject.toml
 	@$(BIN)/pip install --quiet -e '.[dev]' -e ./tools 2> >(grep -v "^WARNING: Location" >&2)
 	@touch $@
 
-# AWS SAM CLI pins many packages: it gets an environment of its own.
-$(SAM_VENV)/.installed:
+# AWS SAM CLI pins many packages: it gets an environment of its own. A marker per version, so that
+# changing SAM_CLI_VERSION installs that version into an existing environment.
+$(SAM_VENV)/.installed: $(SAM_VENV)/.version-$(SAM_CLI_VERSION)
+	@touch $@
+
+$(SAM_VENV)/.version-$(SAM_CLI_VERSION):
 	@echo "==> AWS SAM CLI $(SAM_CLI_VERSION) ($(SAM_VENV))"
 	@test -x $(SAM_VENV)/bin/python || $(PYTHON) -m venv $(SAM_VENV)
 	@$(SAM_VENV)/bin/pip install --quiet aws-sam-cli==$(SAM_CLI_VERSION) 2> >(grep -v "^WARNING: Location" >&2)
+	@rm -f $(SAM_VENV)/.version-*
 	@touch $@
 
 # checkov pins many packages too: an environment of its own, for `make security`.
