@@ -7,18 +7,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from inbox_dev.event_sources import (
-    KAFKA_CLUSTER_ARN,
-    BatchDelivery,
-    KafkaFormat,
-    StreamFormat,
-    kafka_mappings,
-    kafka_record,
-    matches_filter,
-    passes_filters,
-    stream_mappings,
-    stream_record,
-)
+from inbox_dev.event_sources.batching import KAFKA_CLUSTER_ARN, BatchDelivery, KafkaFormat, StreamFormat
+from inbox_dev.event_sources.filters import matches_filter, passes_filters
+from inbox_dev.event_sources.kafka_poller import kafka_record
+from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
+from inbox_dev.event_sources.stream_poller import stream_record
 from inbox_dev.runtime import FunctionError
 
 from tests.conftest import load_event

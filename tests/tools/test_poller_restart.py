@@ -21,13 +21,9 @@ import pytest
 from confluent_kafka import Producer
 from inbox.models import action_id
 from inbox_dev.dead_letters import DeadLetters
-from inbox_dev.event_sources import (
-    KafkaPoller,
-    StreamCheckpoints,
-    StreamPoller,
-    kafka_mappings,
-    stream_mappings,
-)
+from inbox_dev.event_sources.kafka_poller import KafkaPoller
+from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
+from inbox_dev.event_sources.stream_poller import StreamCheckpoints, StreamPoller
 from inbox_dev.processes import free_port
 from inbox_dev.stack import create_topics, tansu_broker
 

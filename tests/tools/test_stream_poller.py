@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 from aws_lambda_powertools.utilities.data_classes import DynamoDBStreamEvent
 from inbox_dev.dead_letters import DeadLetters
-from inbox_dev.event_sources import StreamMapping, StreamPoller, stream_mappings
+from inbox_dev.event_sources.mappings import StreamMapping, stream_mappings
+from inbox_dev.event_sources.stream_poller import StreamPoller
 
 from tests.conftest import TABLE_NAME, load_event
 

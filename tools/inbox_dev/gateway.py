@@ -260,7 +260,13 @@ class WebSocketApi:
         app.router.add_post(management, self._post_to_connection)
         app.router.add_get(management, self._get_connection)
         app.router.add_delete(management, self._delete_connection)
+        app.on_shutdown.append(self._close_connections)
         return app
+
+    async def _close_connections(self, app: web.Application) -> None:
+        """The gateway is stopping: each open connection ends, and gets its $disconnect, before the functions stop."""
+        sockets = [connection.socket for connection in self.connections.values()]
+        await asyncio.gather(*(socket.close(code=WSCloseCode.GOING_AWAY) for socket in sockets))
 
     def _route(self, key: str) -> WebSocketRoute | None:
         return next((route for route in self.routes if route.route_key == key), None)
@@ -327,7 +333,7 @@ class WebSocketApi:
                     await socket.close(code=WSCloseCode.UNSUPPORTED_DATA, message=b"binary frames are not supported")
         finally:
             self.connections.pop(connection_id, None)
-            await self._disconnect(request, connection_id, connected_at, socket.close_code)
+            await self._disconnect(request, connection_id, connected_at, context, socket.close_code)
         return socket
 
     async def _authorize(
@@ -379,8 +385,7 @@ class WebSocketApi:
             await socket.send_json({"message": "Forbidden", "connectionId": connection_id, "requestId": _request_id()})
             return
         context = self._request_context(request, connection_id, "$default", "MESSAGE", connected_at)
-        if "authorizer" in connect_context:
-            context["authorizer"] = connect_context["authorizer"]
+        _keep_authorizer(context, connect_context)
         event = {"requestContext": context, "body": data, "isBase64Encoded": False}
         try:
             result = await self.functions.invoke(route.function, event)
@@ -393,12 +398,18 @@ class WebSocketApi:
             await socket.send_str(str(result["body"]))
 
     async def _disconnect(
-        self, request: web.Request, connection_id: str, connected_at: float, code: int | None
+        self,
+        request: web.Request,
+        connection_id: str,
+        connected_at: float,
+        connect_context: dict[str, Any],
+        code: int | None,
     ) -> None:
         route = self._route("$disconnect")
         if route is None:
             return
         context = self._request_context(request, connection_id, "$disconnect", "DISCONNECT", connected_at)
+        _keep_authorizer(context, connect_context)
         context.update({"disconnectStatusCode": code or 1005, "disconnectReason": ""})
         event = {"headers": dict(request.headers), "requestContext": context, "isBase64Encoded": False}
         # API Gateway ignores a failing $disconnect too; the function's own logs say why.
@@ -446,6 +457,12 @@ class WebSocketApi:
             return self._gone(connection_id)
         await connection.socket.close()
         return web.Response(status=204)
+
+
+def _keep_authorizer(context: dict[str, Any], connect_context: Mapping[str, Any]) -> None:
+    """API Gateway hands what the $connect authorizer returned to every later route of the connection."""
+    if "authorizer" in connect_context:
+        context["authorizer"] = connect_context["authorizer"]
 
 
 def _allows(policy: Any, method_arn: str) -> bool:

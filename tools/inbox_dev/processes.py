@@ -44,8 +44,19 @@ def wait_for_port(port: int, timeout: float, process: subprocess.Popen[bytes] | 
 
 @contextmanager
 def serving(command: Sequence[str], port: int, *, timeout: float, cwd: Path | None = None) -> Iterator[None]:
-    """Run a server until the block ends: ready once it listens on ``port``, then stopped, or killed."""
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=cwd)  # noqa: S603
+    """Run a server until the block ends: ready once it listens on ``port``, then stopped, or killed.
+
+    The server gets a process group of its own, so that Ctrl-C, which a terminal sends to its whole
+    foreground group, leaves it to the block's end: clients still connected to it stop first.
+    """
+    process = subprocess.Popen(  # noqa: S603 - our own command line
+        command,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=cwd,
+        process_group=0,
+    )
     try:
         wait_for_port(port, timeout=timeout, process=process)
         yield

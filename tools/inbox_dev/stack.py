@@ -29,10 +29,13 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.devserver import DevServer
 from inbox_dev.dynamodb_local import create_table, dynamodb_local
-from inbox_dev.event_sources import KafkaPoller, StreamCheckpoints, StreamPoller, kafka_mappings, stream_mappings
+from inbox_dev.event_sources.kafka_poller import KafkaPoller
+from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
+from inbox_dev.event_sources.stream_poller import StreamCheckpoints, StreamPoller
 from inbox_dev.gateway import WEBSOCKET_API_ID, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
 from inbox_dev.processes import serving
 from inbox_dev.runtime import ACCOUNT_ID, REGION, LocalFunction
+from inbox_dev.sam_env import sam_environment
 from inbox_dev.sns_local import LocalSns
 from inbox_dev.template import PROJECT_ROOT, functions, http_routes, resource, websocket_routes
 from inbox_dev.template import resolve as resolve_intrinsics
@@ -41,6 +44,8 @@ from inbox_dev.tokens import TokenIssuer
 
 STATE_DIR = PROJECT_ROOT / ".local"
 STATE_FILE_NAME = "stack.json"
+# For `sam local invoke --env-vars`: the functions' variables as a container reaches the stack.
+SAM_ENV_FILE_NAME = "sam-env.json"
 TABLE_NAME = "notifications-local"
 AUDIENCE = "inbox-local"
 # Warm workers per function: requests and batches run side by side, as Lambda scales out.
@@ -132,7 +137,7 @@ def create_topics(bootstrap: str, topics: list[str]) -> None:
 
 
 @dataclass
-class LocalStack:
+class DevStack:
     config: StackConfig = field(default_factory=StackConfig)
     progress: Progress = lambda component, status, detail: None
 
@@ -209,6 +214,8 @@ class LocalStack:
         values = self.template_values(urls, sns.application_arns, stage)
         self._step("functions", ", ".join(functions()), lambda: self._start_functions(urls, values))
         self._exit.callback(self._stop_functions)
+        sam_env = sam_environment(self.functions.values())
+        (config.state_dir / SAM_ENV_FILE_NAME).write_text(json.dumps(sam_env, indent=2))
 
         invoker = FunctionInvoker(self.functions)
         self._exit.callback(invoker.close)
@@ -357,13 +364,20 @@ class LocalStack:
         thread.join(timeout=5)
 
     def _start_kafka(self, pollers: list[KafkaPoller]) -> None:
+        self._exit.callback(_stop_side_by_side, pollers)
         for poller in pollers:
             poller.start()
-            self._exit.callback(poller.stop)
         deadline = time.monotonic() + 60
         for poller in pollers:
             if not poller.ready.wait(max(0.0, deadline - time.monotonic())):
                 raise TimeoutError("a Kafka consumer group got no partitions within 60 s")
+
+
+def _stop_side_by_side(pollers: list[KafkaPoller]) -> None:
+    """Each poller waits out its poll and leaves its consumer group: together, that is one wait, not one each."""
+    if pollers:
+        with ThreadPoolExecutor(max_workers=len(pollers)) as pool:
+            list(pool.map(KafkaPoller.stop, pollers))
 
 
 def function_base_environment(name: str, memory_mb: int, urls: StackUrls) -> dict[str, str]:
