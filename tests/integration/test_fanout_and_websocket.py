@@ -125,7 +125,10 @@ def authorize(function: Any, context: Any, token: str) -> dict[str, Any]:
 
 
 def test_a_valid_token_is_allowed_as_its_user(function: Any, context: Any, issuer: Any, user: str) -> None:
+    # When the user's valid token is presented on $connect
     policy = authorize(function, context, issuer.mint(user))
+
+    # Then the connection is allowed as the user, whom the connect function is told
     assert policy["principalId"] == user
     assert policy["policyDocument"]["Statement"][0]["Effect"] == "Allow"
     assert policy["context"] == {"userId": user}
