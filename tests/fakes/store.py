@@ -32,11 +32,11 @@ class InMemoryNotifications:
             return True
 
     def retract(self, retraction: Retraction) -> bool:
+        """A tombstone is left whether or not the notification was there; True when it was."""
         with self._lock:
-            if self.stored.get(retraction.notification_id) != "live":
-                return False
+            was_live = self.stored.get(retraction.notification_id) == "live"
             self.stored[retraction.notification_id] = "retracted"
-            return True
+            return was_live
 
 
 class InMemoryPreferences:

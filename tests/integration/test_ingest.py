@@ -122,3 +122,38 @@ def test_an_unlike_retracts_the_like_and_a_new_like_does_not_notify_again(
     assert after_unlike == [("like", "ben")]
     assert inbox_of(store, user) == [("like", "ben")]
     assert reader.unread_count(user).count == 1
+
+
+def test_an_unlike_that_overtakes_its_like_leaves_a_tombstone_so_the_late_like_stays_silent(
+    function: Any, context: Any, store: Store, user: str, reader: InboxReader
+) -> None:
+    # Given the like and its unlike travel on different topics, and the unlike is applied first
+    ingest = function("ingest")
+    response = ingest.lambda_handler(kafka_event(unlike("ann", user)), context)
+
+    # When the like arrives afterwards, next to another actor's like
+    late = ingest.lambda_handler(kafka_event(exobook_like("ann", user), like("ben", user), first_offset=10), context)
+
+    # Then nothing failed, and only ben's like is in the inbox: the withdrawn like never notifies
+    assert response == {"batchItemFailures": []}
+    assert late == {"batchItemFailures": []}
+    assert inbox_of(store, user) == [("like", "ben")]
+    assert reader.unread_count(user).count == 1
+
+
+def test_an_unlike_with_a_like_action_code_is_still_an_unlike(
+    function: Any, context: Any, store: Store, user: str
+) -> None:
+    # Given ann's like is in the inbox
+    ingest = function("ingest")
+    ingest.lambda_handler(kafka_event(exobook_like("ann", user)), context)
+    assert inbox_of(store, user) == [("like", "ann")]
+
+    # When the worker sends the unlike on its subject with the like's action code 1
+    mislabelled = {"owner": user, "trigger_user": "ann", "action": 1, "resource_type": "POST", "resource_id": "post-1"}
+    record = ("notifications.post.unlike", json.dumps(mislabelled).encode())
+    response = ingest.lambda_handler(kafka_event(record, first_offset=10), context)
+
+    # Then it is accepted, not dead-lettered, and the like is withdrawn
+    assert response == {"batchItemFailures": []}
+    assert inbox_of(store, user) == []

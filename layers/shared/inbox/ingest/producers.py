@@ -23,6 +23,7 @@ from inbox.models import (
     Retraction,
     UserId,
 )
+from inbox.observability import logger
 from inbox.validation import summary
 
 # A domain event is a few hundred bytes; anything this large is a producer bug, not a notification.
@@ -158,7 +159,8 @@ def _social_post_created(event: SocialEvent, at: datetime) -> Events:
     return outcome
 
 
-# Action codes of the Exobook worker; the topic must agree with the code it carries.
+# Action codes of the Exobook worker for each subject. Its documents define only 1 (like post) and
+# 2 (like comment); a record whose code disagrees with its subject is logged and taken by its subject.
 EXOBOOK_ACTIONS: dict[str, int] = {
     "notifications.post.like": 1,
     "notifications.comment.like": 2,
@@ -233,7 +235,11 @@ def adapt(topic: str, raw: bytes, record_timestamp_ms: int) -> Events:
         if topic in EXOBOOK_TOPICS:
             exobook = ExobookEvent.model_validate(_json_object(raw))
             if exobook.action != EXOBOOK_ACTIONS[topic]:
-                raise InvalidRecord(f"action {exobook.action} does not match topic {topic}")
+                # The worker documents only codes 1 and 2; its subject names the event, so it decides.
+                logger.warning(
+                    "action code does not match the subject; the subject decides",
+                    extra={"topic": topic, "action": exobook.action, "expected": EXOBOOK_ACTIONS[topic]},
+                )
             return EXOBOOK_TOPICS[topic](exobook, exobook.created_at or fallback_time)
     except ValidationError as error:
         raise InvalidRecord(summary(error.errors())) from None

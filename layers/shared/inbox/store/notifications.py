@@ -75,35 +75,33 @@ class NotificationStore:
         return self._gateway.put_new(item)
 
     def retract(self, retraction: Retraction) -> bool:
-        """Withdraw the notification an undone action caused; False when there is none."""
-        old = self._gateway.conditional(
+        """Withdraw the notification an undone action caused; True when there was one to withdraw.
+
+        The tombstone is left whether or not the notification is there yet: a like and its unlike
+        travel on different topics, so the unlike may come first, and the late like must stay silent.
+        """
+        ttl = now_s() + self._ttl_seconds
+        held, old = self._gateway.conditional_with_old(
             "update_item",
             Key=key(retraction.recipient_id, ItemKind.NOTIFICATION, retraction.notification_id),
-            UpdateExpression="SET gone = :gone, rg = :region REMOVE g1pk, g1sk",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone)",
-            ExpressionAttributeValues={":gone": "retracted", ":region": self._region},
+            UpdateExpression="SET gone = :gone, rg = :region, #ttl = if_not_exists(#ttl, :ttl) REMOVE g1pk, g1sk",
+            ConditionExpression="attribute_not_exists(gone)",
+            ExpressionAttributeNames={"#ttl": "ttl"},
+            ExpressionAttributeValues={":gone": "retracted", ":region": self._region, ":ttl": ttl},
         )
-        return old is None
+        return held and "g1pk" in old
 
     # -- read state -----------------------------------------------------------------------
 
     def mark_read(self, user_id: str, notification_id: str) -> None:
-        old = self._gateway.conditional(
-            "update_item",
-            Key=key(user_id, ItemKind.NOTIFICATION, notification_id),
-            UpdateExpression="SET g1pk = :read, r = :now, rg = :region",
-            ConditionExpression="g1pk = :unread AND (attribute_not_exists(#ttl) OR #ttl > :now_s)",
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={
-                ":region": self._region,
-                ":read": read_partition(user_id),
-                ":unread": unread_partition(user_id),
-                ":now": now_ms(),
-                ":now_s": now_s(),
-            },
+        """Mark a live notification read; NotFound if there is none (reading it again changes nothing)."""
+        self._change_live(
+            user_id,
+            notification_id,
+            "SET g1pk = :read, r = :now, rg = :region",
+            "g1pk = :unread AND (attribute_not_exists(#ttl) OR #ttl > :now_s)",
+            {":read": read_partition(user_id), ":unread": unread_partition(user_id), ":now": now_ms()},
         )
-        if old is not None:
-            _not_found_unless_live(old, notification_id)  # otherwise it was read already
 
     def mark_all_read(self, user_id: str) -> None:
         self._gateway.call(
@@ -119,16 +117,32 @@ class NotificationStore:
         )
 
     def delete(self, user_id: str, notification_id: str) -> None:
+        """Delete a live notification, leaving a tombstone; NotFound if there is none."""
+        self._change_live(
+            user_id,
+            notification_id,
+            "SET gone = :gone, rg = :region REMOVE g1pk, g1sk",
+            "attribute_exists(pk) AND attribute_not_exists(gone) AND #ttl > :now_s",
+            {":gone": "deleted"},
+        )
+
+    def _change_live(
+        self, user_id: str, notification_id: str, update: str, condition: str, values: Mapping[str, Any]
+    ) -> None:
+        """A conditional change of the user's notification; NotFound when it is gone, expired or was never there."""
         old = self._gateway.conditional(
             "update_item",
             Key=key(user_id, ItemKind.NOTIFICATION, notification_id),
-            UpdateExpression="SET gone = :gone, rg = :region REMOVE g1pk, g1sk",
-            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone) AND #ttl > :now_s",
+            UpdateExpression=update,
+            ConditionExpression=condition,
             ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":gone": "deleted", ":now_s": now_s(), ":region": self._region},
+            ExpressionAttributeValues={**values, ":region": self._region, ":now_s": now_s()},
         )
-        if old is not None:
-            _not_found_unless_live(old, notification_id)
+        if old is None:
+            return
+        expired = "ttl" in old and int(old["ttl"]) <= now_s()
+        if not old or "gone" in old or expired:
+            raise NotFound(f"notification {notification_id} not found")
 
     # -- newest-first reads ---------------------------------------------------------------
 
@@ -203,9 +217,3 @@ class NotificationStore:
 def _page(items: list[dict[str, Any]], watermark: int, *, more: bool) -> StoredPage:
     last = ListPosition(position=str(items[-1]["g1sk"]), watermark=watermark) if more and items else None
     return StoredPage(notifications=[notification_from_item(item, watermark) for item in items], last=last)
-
-
-def _not_found_unless_live(old: Mapping[str, Any], notification_id: str) -> None:
-    expired = "ttl" in old and int(old["ttl"]) <= now_s()
-    if not old or "gone" in old or expired:
-        raise NotFound(f"notification {notification_id} not found")

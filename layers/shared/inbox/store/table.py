@@ -54,15 +54,25 @@ class TableGateway:
 
     def conditional(self, operation: str, **kwargs: Any) -> Mapping[str, Any] | None:
         """Run a conditional write; None when the condition held, else the item as it was ({} if none)."""
+        held, old = self.conditional_with_old(operation, **kwargs)
+        return None if held else old
+
+    def conditional_with_old(self, operation: str, **kwargs: Any) -> tuple[bool, Mapping[str, Any]]:
+        """Run a conditional write: whether the condition held, and the item as it was before ({} if none).
+
+        Both ways the old item comes with the write's answer, at no extra capacity.
+        """
         try:
-            self.call(operation, ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs)
+            response = self.call(
+                operation, ReturnValues="ALL_OLD", ReturnValuesOnConditionCheckFailure="ALL_OLD", **kwargs
+            )
         except ClientError as error:
             if not is_conditional_failure(error):
                 raise
             # The resource API leaves the error's item in DynamoDB JSON.
             raw: dict[str, Any] = error.response.get("Item") or {}  # type: ignore[assignment]
-            return {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
-        return None
+            return False, {name: _DESERIALIZER.deserialize(value) for name, value in raw.items()}
+        return True, response.get("Attributes") or {}
 
     def put_new(self, item: Mapping[str, Any]) -> bool:
         """Put an item whose key is not taken yet; False when it is."""
