@@ -19,7 +19,9 @@ from typing import Any
 
 import pytest
 from confluent_kafka import Producer
+from inbox.api.reader import InboxReader
 from inbox.models import action_id
+from inbox.store import Store
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.event_sources.kafka_poller import KafkaPoller
 from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
@@ -84,16 +86,14 @@ def wait_for(condition: Callable[[], Any], timeout: float = 30.0) -> Any:
     return value
 
 
-def settled(read: Callable[[], int], quiet: float = 1.5, timeout: float = 30.0) -> None:
-    """Wait until ``read()`` stops changing for ``quiet`` seconds: a late redelivery would have shown by then."""
-    deadline = time.monotonic() + timeout
-    last, since = read(), time.monotonic()
-    while time.monotonic() - since < quiet:
-        if time.monotonic() > deadline:
-            pytest.fail(f"still changing after {timeout:.0f} s")
-        time.sleep(0.1)
-        if (now := read()) != last:
-            last, since = now, time.monotonic()
+def received_through(stub: Any, tab: str, last: str) -> list[str]:
+    """The ids of the new notifications a tab was sent, once ``last``, known to come last, is among them.
+
+    A test sends ``last`` after everything else has arrived. Each shard and partition is delivered in
+    order, so a record delivered again arrives before ``last``, where the test sees it.
+    """
+    wait_for(lambda: last in created_ids(stub, tab))
+    return created_ids(stub, tab)
 
 
 class Pipeline:
@@ -236,13 +236,13 @@ def test_a_stream_poller_restarted_mid_stream_resumes_after_the_last_record_it_h
     ingest: Function,
     fanout: Function,
     stub: Any,
-    repository: Any,
+    store: Store,
     tmp_path: Path,
     user: str,
 ) -> None:
     # Given the user's tab, and the fan-out mapping's poller keeping its checkpoints in a file
     tab = f"{user}-tab"
-    repository.add_connection(user, tab)
+    store.connections.add(user, tab)
     path = tmp_path / "stream-checkpoints.json"
     first = start_stream(stream_pollers, fanout, StreamCheckpoints(path))
 
@@ -257,16 +257,16 @@ def test_a_stream_poller_restarted_mid_stream_resumes_after_the_last_record_it_h
 
     # Then the tab gets all fifteen, each once, in the order they were stored: none skipped, none again
     wait_for(lambda: len(created_ids(stub, tab)) >= 15)
-    settled(lambda: len(stub.messages[tab]))
-    assert created_ids(stub, tab) == before + meanwhile + after
+    [last] = ingest_likes(ingest, user, ["last"])
+    assert received_through(stub, tab, last) == [*before, *meanwhile, *after, last]
 
 
 def test_a_stream_poller_restarted_before_it_read_anything_misses_nothing_stored_since_its_first_start(
-    stream_pollers: list[StreamPoller], ingest: Function, fanout: Function, stub: Any, repository: Any, user: str
+    stream_pollers: list[StreamPoller], ingest: Function, fanout: Function, stub: Any, store: Store, user: str
 ) -> None:
     # Given notifications stored before the fan-out mapping ever ran (its starting position is LATEST)
     tab = f"{user}-tab"
-    repository.add_connection(user, tab)
+    store.connections.add(user, tab)
     ingest_likes(ingest, user, ["old-0", "old-1"])
     checkpoints = StreamCheckpoints()
 
@@ -277,8 +277,8 @@ def test_a_stream_poller_restarted_before_it_read_anything_misses_nothing_stored
 
     # Then the tab gets the two stored after the first start, and not the older ones
     wait_for(lambda: len(created_ids(stub, tab)) >= 2)
-    settled(lambda: len(stub.messages[tab]))
-    assert created_ids(stub, tab) == meanwhile
+    [last] = ingest_likes(ingest, user, ["last"])
+    assert received_through(stub, tab, last) == [*meanwhile, last]
 
 
 def test_a_stream_poller_that_crashes_after_its_function_ran_sends_that_batch_again_and_nothing_else(
@@ -286,13 +286,13 @@ def test_a_stream_poller_that_crashes_after_its_function_ran_sends_that_batch_ag
     ingest: Function,
     fanout: Function,
     stub: Any,
-    repository: Any,
+    store: Store,
     quiet_crashes: None,
     user: str,
 ) -> None:
     # Given the user's tab, and a poller whose thread dies right after its first fan-out, before its checkpoint
     tab = f"{user}-tab"
-    repository.add_connection(user, tab)
+    store.connections.add(user, tab)
     checkpoints = StreamCheckpoints()
     crashing, crashed = crash_after(fanout)
     start_stream(stream_pollers, crashing, checkpoints)
@@ -306,24 +306,24 @@ def test_a_stream_poller_that_crashes_after_its_function_ran_sends_that_batch_ag
     # Then every notification reached the tab; only the crashed batch's came twice, under the same ids,
     # which the client drops: its inbox shows each notification once
     wait_for(lambda: set(created_ids(stub, tab)) == set(stored))
-    settled(lambda: len(stub.messages[tab]))
-    received = created_ids(stub, tab)
+    [last] = ingest_likes(ingest, user, ["last"])
+    received = received_through(stub, tab, last)
     in_crashed_batch = {record["dynamodb"]["Keys"]["sk"]["S"][2:] for record in crashed[0]["Records"]}
     twice = {notification_id for notification_id, times in Counter(received).items() if times > 1}
     assert twice == in_crashed_batch
     assert max(Counter(received).values()) == 2
-    assert list(dict.fromkeys(received)) == stored
+    assert list(dict.fromkeys(received)) == [*stored, last]
 
 
 # -- the Kafka poller and the whole pipeline -----------------------------------------------------------
 
 
 def test_both_pollers_stopped_mid_stream_and_restarted_deliver_every_notification_exactly_once(
-    pipeline: Pipeline, stub: Any, repository: Any, user: str
+    pipeline: Pipeline, stub: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     # Given the user's tab, and the Kafka and stream pollers running
     tab = f"{user}-tab"
-    repository.add_connection(user, tab)
+    store.connections.add(user, tab)
     pipeline.start_kafka()
     pipeline.start_stream()
 
@@ -338,21 +338,22 @@ def test_both_pollers_stopped_mid_stream_and_restarted_deliver_every_notificatio
     pipeline.start_stream()
 
     # Then the tab got each of the 30 notifications exactly once, those produced while the pollers
-    # were down included
+    # were down included, and then the last like's
     wait_for(lambda: len(created_ids(stub, tab)) >= 30)
-    settled(lambda: len(stub.messages[tab]))
-    assert sorted(created_ids(stub, tab)) == sorted(like_id(actor, user) for actor in actors)
-    # And the inbox counts 30 unread
-    assert repository.unread_count(user).count == 30
+    pipeline.produce([like("last", user)], per_second=15).join()
+    received = received_through(stub, tab, like_id("last", user))
+    assert sorted(received) == sorted(like_id(actor, user) for actor in [*actors, "last"])
+    # And the inbox counts them unread, the last one included
+    assert reader.unread_count(user).count == 31
 
 
 def test_a_kafka_poller_that_crashes_before_committing_redelivers_its_batch_without_a_second_notification(
-    pipeline: Pipeline, ingest: Function, stub: Any, repository: Any, quiet_crashes: None, user: str
+    pipeline: Pipeline, ingest: Function, stub: Any, store: Store, quiet_crashes: None, user: str, reader: InboxReader
 ) -> None:
     # Given the user's tab, the stream poller, and a Kafka poller whose thread dies right after the ingest
     # function ran its first batch, before the consumer group's commit
     tab = f"{user}-tab"
-    repository.add_connection(user, tab)
+    store.connections.add(user, tab)
     pipeline.start_stream()
     crashing, crashed = crash_after(ingest)
     pipeline.start_kafka(crashing)
@@ -368,12 +369,13 @@ def test_a_kafka_poller_that_crashes_before_committing_redelivers_its_batch_with
     # Then the new poller was handed the crashed batch again (it was never committed)
     expected = sorted(like_id(actor, user) for actor in actors)
     wait_for(lambda: len(created_ids(stub, tab)) >= len(expected))
-    settled(lambda: len(stub.messages[tab]))
+    pipeline.produce([like("last", user)], per_second=15).join()
+    received = received_through(stub, tab, like_id("last", user))
 
     def offsets(event: dict[str, Any]) -> set[int]:
         return {record["offset"] for records in event["records"].values() for record in records}
 
     assert offsets(crashed[0]) <= set().union(*(offsets(event) for event in events))
     # And yet the tab got each notification once: the redelivered likes were already stored
-    assert sorted(created_ids(stub, tab)) == expected
-    assert repository.unread_count(user).count == len(expected)
+    assert sorted(received) == sorted([*expected, like_id("last", user)])
+    assert reader.unread_count(user).count == len(expected) + 1
