@@ -14,6 +14,8 @@ from inbox_dev.event_sources.stream_poller import StreamPoller
 
 from tests.conftest import TABLE_NAME, load_event
 
+pytestmark = pytest.mark.integration
+
 StartPoller = Callable[[Callable[[dict[str, Any]], Any]], DeadLetters]
 
 

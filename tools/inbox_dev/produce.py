@@ -46,7 +46,8 @@ def send(bootstrap_servers: str, topic: str, records: Sequence[bytes]) -> int:
     )
     topics = producer.list_topics(timeout=10).topics
     if topic not in topics:
-        raise NotSent(f"the broker has no topic {topic!r}; it has {', '.join(sorted(topics)) or 'none'}")
+        known = sorted(name for name in topics if not name.startswith("__"))  # not the broker's internal ones
+        raise NotSent(f"the broker has no topic {topic!r}; it has {', '.join(known) or 'none'}")
     failures: list[KafkaError] = []
 
     def delivered(error: KafkaError | None, message: Any) -> None:
