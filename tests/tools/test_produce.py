@@ -52,8 +52,8 @@ def first_records(servers: str, count: int, timeout: float = 30) -> list[dict[st
         deadline = time.monotonic() + timeout
         while len(records) < count and time.monotonic() < deadline:
             message = consumer.poll(1)
-            if message is not None and message.error() is None:
-                records.append(json.loads(message.value()))
+            if message is not None and message.error() is None and (value := message.value()) is not None:
+                records.append(json.loads(value))
         return records
     finally:
         consumer.close()
