@@ -20,12 +20,12 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 import jwt
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from inbox_dev.runtime import ACCOUNT_ID, REGION, FunctionError, LocalFunction
+from inbox_dev.runtime import ACCOUNT_ID, REGION, FunctionError
 from inbox_dev.template import HttpRoute, WebSocketRoute
 
 # API Gateway's limits: a WebSocket frame or Management API message is at most 128 KB.
@@ -49,10 +49,16 @@ def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> w
     return web.json_response(body, status=status, headers=headers)
 
 
+class Invocable(Protocol):
+    """A function the gateway can invoke: a worker process of the stack, or a handler in this process."""
+
+    def invoke(self, event: dict[str, Any]) -> Any: ...
+
+
 class FunctionInvoker:
     """Runs blocking function invocations off the event loop."""
 
-    def __init__(self, functions: Mapping[str, LocalFunction], threads: int = 16) -> None:
+    def __init__(self, functions: Mapping[str, Invocable], threads: int = 16) -> None:
         self._functions = functions
         self._pool = ThreadPoolExecutor(max_workers=threads, thread_name_prefix="gateway")
 
