@@ -101,8 +101,11 @@ bench: $(VENV)/.installed $(TOOLS)/.installed java
 
 # Not part of `make test`: 20,000 events through a private local stack with 150 WebSocket
 # connections and 8 HTTP clients; reports lost, duplicated and HTTP errors (exit 1 if any).
+# `make load ARGS="--faults"`: 5 % of Management API posts answer 500 and 10 % of the functions'
+# DynamoDB calls are throttled; reports the faults injected and what each connection received
+# (exit 1 if any notification is missing from the table). `ARGS="--events 2000"` runs smaller.
 load: $(VENV)/.installed $(TOOLS)/.installed java
-	@$(BIN)/python -m inbox_dev load
+	@$(BIN)/python -m inbox_dev load $(ARGS)
 
 # The monthly bill for a usage (the social API's scenario by default): `make cost ARGS="--users 50000 --count-polls-per-day 20"`.
 # Uses the last `make bench` figures, or measures capacity units and durations first.

@@ -13,14 +13,16 @@ import json
 import random
 import re
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs
 
-from botocore.awsrequest import AWSPreparedRequest, AWSResponse, HTTPHeaders
+from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.retries.standard import RetryQuotaChecker
+from inbox_dev.faults.answers import DYNAMODB_ERRORS as DYNAMODB_ERRORS  # the tests' error codes
+from inbox_dev.faults.answers import attempts, dynamodb_error, sns_error
 
 
 @dataclass(frozen=True)
@@ -36,40 +38,12 @@ class Call:
 Rule = Callable[[Call], str | Exception | None]
 """The error code to answer a call with, an exception to raise as the HTTP layer would, or None to let it through."""
 
-# Error code -> (HTTP status, the service's error type) as DynamoDB (JSON 1.0) and SNS (query) answer them.
-DYNAMODB_ERRORS = {
-    "ProvisionedThroughputExceededException": (
-        400,
-        "com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException",
-    ),
-    "ThrottlingException": (400, "com.amazon.coral.availability#ThrottlingException"),
-    "InternalServerError": (500, "com.amazonaws.dynamodb.v20120810#InternalServerError"),
-}
-SNS_ERRORS = {"Throttling": (400, "Sender"), "InternalError": (500, "Receiver")}
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 
 
 def notification_write(call: Call) -> bool:
     """A write of a notification item (N#<id>): a store or a retraction, not a flood counter's update."""
     return call.operation in DYNAMODB_WRITES and '"sk": {"S": "N#' in call.key
-
-
-class _Body:
-    """What AWSResponse reads a body from."""
-
-    def __init__(self, data: bytes) -> None:
-        self._data = data
-
-    def stream(self, **_: Any) -> Iterator[bytes]:
-        yield self._data
-
-
-def _attempts(request: AWSPreparedRequest) -> tuple[int, int]:
-    """The attempt and the most attempts, from botocore's ``amz-sdk-request: attempt=2; max=6`` header."""
-    raw = request.headers.get("amz-sdk-request", b"attempt=1; max=1")
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
-    fields = dict(part.strip().split("=", 1) for part in text.split(";"))
-    return int(fields["attempt"]), int(fields.get("max", fields["attempt"]))
 
 
 def _body(request: AWSPreparedRequest) -> bytes:
@@ -138,7 +112,7 @@ class Faults:
     def _before_send(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
         operation = event_name.rsplit(".", 1)[-1]
         key = dynamodb_key(operation, request) if self._json else sns_key(operation, request)
-        call = Call(operation, key, *_attempts(request))
+        call = Call(operation, key, *attempts(request))
         code = self.rule(call) if self.rule is not None else None
         with self._lock:
             self.calls.append(call)
@@ -146,25 +120,9 @@ class Faults:
                 self.injected.append((call, code))
         if isinstance(code, Exception):
             raise code
-        return None if code is None else self._answer(request, code)
-
-    def _answer(self, request: AWSPreparedRequest, code: str) -> AWSResponse:
-        if self._json:
-            status, error_type = DYNAMODB_ERRORS[code]
-            body = json.dumps({"__type": error_type, "message": f"injected {code}"}).encode()
-            headers = {"Content-Type": "application/x-amz-json-1.0", "x-amzn-RequestId": "injected-fault"}
-        else:
-            status, sender = SNS_ERRORS[code]
-            body = (
-                '<ErrorResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/">'
-                f"<Error><Type>{sender}</Type><Code>{code}</Code><Message>injected {code}</Message></Error>"
-                "<RequestId>injected-fault</RequestId></ErrorResponse>"
-            ).encode()
-            headers = {"Content-Type": "text/xml"}
-        response_headers = HTTPHeaders()
-        for name, value in headers.items():
-            response_headers[name] = value
-        return AWSResponse(request.url, status, response_headers, _Body(body))
+        if code is None:
+            return None
+        return dynamodb_error(request, code) if self._json else sns_error(request, code)
 
 
 def refill_retry_quota(client: Any) -> None:

@@ -71,6 +71,13 @@ def summary(urls: StackUrls, config: StackConfig) -> str:
 
 
 def dev(arguments: argparse.Namespace) -> int:
+    from inbox_dev.faults.settings import FAULTS_VARIABLE, FaultRates
+
+    try:
+        faults = FaultRates.parse(os.environ.get(FAULTS_VARIABLE, ""))
+    except ValueError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
     config = StackConfig(
         page_port=arguments.page_port,
         http_port=arguments.http_port,
@@ -82,6 +89,7 @@ def dev(arguments: argparse.Namespace) -> int:
         data_dir=arguments.state_dir / "dynamodb" if arguments.persist else None,
         state_dir=arguments.state_dir,
         echo_logs=not arguments.quiet,
+        faults=faults,
     )
     if config.data_dir:
         config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -332,7 +340,7 @@ def bench(arguments: argparse.Namespace) -> int:
 def load(arguments: argparse.Namespace) -> int:
     from inbox_dev import load as loads
 
-    return loads.main()
+    return loads.main(events=arguments.events, faults=arguments.faults)
 
 
 def cost(arguments: argparse.Namespace) -> int:
@@ -351,6 +359,13 @@ def cost(arguments: argparse.Namespace) -> int:
 
 
 # -- entry point --------------------------------------------------------------------------------
+
+
+def _positive(text: str) -> int:
+    number = int(text)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a positive number")
+    return number
 
 
 def parser() -> argparse.ArgumentParser:
@@ -418,6 +433,12 @@ def parser() -> argparse.ArgumentParser:
     measure.set_defaults(run=bench)
 
     stress = commands.add_parser("load", help="20,000 events through a private local stack, with HTTP readers")
+    stress.add_argument("--events", type=_positive, help="events to produce (default: 20,000)")
+    stress.add_argument(
+        "--faults",
+        action="store_true",
+        help="5 %% of Management API posts answer 500 and 10 %% of the functions' DynamoDB calls are throttled",
+    )
     stress.set_defaults(run=load)
 
     seed_000 = Usage()

@@ -26,6 +26,7 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any, TextIO
 
+from inbox_dev.faults.settings import FAULTS_VARIABLE
 from inbox_dev.template import FunctionSpec
 
 ACCOUNT_ID = "123456789012"
@@ -90,6 +91,11 @@ def _serve(spec: FunctionSpec, environment: dict[str, str], log_path: str, echo:
     log = open(log_path, "a", buffering=1)  # noqa: SIM115 - open for the life of the worker
     sys.stdout = sys.stderr = _PrefixedLines(f"[{spec.logical_id}]", log, sys.__stdout__ if echo else None)
     try:
+        if FAULTS_VARIABLE in environment:
+            # Before the handler creates its clients; the deployed package knows nothing of it.
+            from inbox_dev.faults import dynamodb
+
+            dynamodb.install(environment)
         handler = load_handler(spec)
     except Exception as error:
         traceback.print_exc()

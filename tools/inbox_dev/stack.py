@@ -32,6 +32,9 @@ from inbox_dev.dynamodb_local import create_table, dynamodb_local
 from inbox_dev.event_sources.kafka_poller import KafkaPoller
 from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
 from inbox_dev.event_sources.stream_poller import StreamCheckpoints, StreamPoller
+from inbox_dev.faults import management_api as management_api_faults
+from inbox_dev.faults import tally
+from inbox_dev.faults.settings import FAULTS_VARIABLE, TALLY_VARIABLE, FaultRates
 from inbox_dev.gateway import WEBSOCKET_API_ID, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
 from inbox_dev.processes import serving
 from inbox_dev.runtime import ACCOUNT_ID, REGION, LocalFunction
@@ -44,6 +47,8 @@ from inbox_dev.tokens import TokenIssuer
 
 STATE_DIR = PROJECT_ROOT / ".local"
 STATE_FILE_NAME = "stack.json"
+# Counts of injected faults (INBOX_LOCAL_FAULTS), under the state directory.
+FAULTS_DIR_NAME = "faults"
 # For `sam local invoke --env-vars`: the functions' variables as a container reaches the stack.
 SAM_ENV_FILE_NAME = "sam-env.json"
 TABLE_NAME = "notifications-local"
@@ -73,6 +78,8 @@ class StackConfig:
     data_dir: Path | None = None
     state_dir: Path = STATE_DIR
     echo_logs: bool = False
+    # Faults injected while the stack runs: DynamoDB throttles in the functions, Management API 500s.
+    faults: FaultRates = field(default_factory=FaultRates)
 
     def ports(self) -> dict[str, tuple[int, str]]:
         """Every port the stack listens on, with its component and the flag that changes it."""
@@ -182,6 +189,9 @@ class DevStack:
         )
         self._set_aws_environment(dynamodb)
         self._step("table", TABLE_NAME, lambda: create_table(dynamodb, TABLE_NAME))
+        if config.faults:
+            where = f"{config.faults}, counted in {self._faults_dir()}"
+            self._step("faults", where, lambda: tally.clear(self._faults_dir()))
         if config.kafka_bootstrap_servers:
             kafka = config.kafka_bootstrap_servers
         else:
@@ -251,7 +261,12 @@ class DevStack:
         self._step(
             "WebSocket API",
             f"{urls.websocket} (Management API {urls.management_api})",
-            lambda: self._serve(WebSocketApi(websocket_routes(), invoker, stage).app(), config.websocket_port),
+            lambda: self._serve(
+                management_api_faults.inject(
+                    WebSocketApi(websocket_routes(), invoker, stage).app(), config.faults, self._faults_dir()
+                ),
+                config.websocket_port,
+            ),
         )
         self._step("page and token issuer", urls.page, lambda: self._serve(dev.app(), config.page_port))
 
@@ -330,6 +345,10 @@ class DevStack:
             if "WEBSOCKET_CALLBACK_URL" in environment:
                 # The WebSocket API is the local gateway, not execute-api.
                 environment["WEBSOCKET_CALLBACK_URL"] = urls.management_api
+            if self.config.faults:
+                # The worker installs the fault hooks before it loads the handler (inbox_dev.runtime).
+                environment[FAULTS_VARIABLE] = str(self.config.faults)
+                environment[TALLY_VARIABLE] = str(self._faults_dir())
             self.functions[spec.logical_id] = LocalFunction(
                 spec,
                 environment,
@@ -339,6 +358,9 @@ class DevStack:
             )
         with ThreadPoolExecutor(max_workers=len(self.functions)) as pool:
             list(pool.map(LocalFunction.warm_up, self.functions.values()))
+
+    def _faults_dir(self) -> Path:
+        return self.config.state_dir / FAULTS_DIR_NAME
 
     def _stop_functions(self) -> None:
         for function in self.functions.values():

@@ -12,6 +12,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +36,14 @@ class StackProcess:
     _reader: threading.Thread = field(init=False, repr=False)
 
     @classmethod
-    def start(cls, command: list[str], ports: dict[str, int]) -> StackProcess:
+    def start(
+        cls, command: list[str], ports: dict[str, int], environment: Mapping[str, str] | None = None
+    ) -> StackProcess:
+        """Run ``command`` with this process's environment, and ``environment`` on top of it."""
         process = subprocess.Popen(  # noqa: S603 - our own command line
             command,
             cwd=PROJECT_ROOT,
+            env={**os.environ, **(environment or {})},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             text=True,

@@ -11,6 +11,7 @@ import json
 import statistics
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,6 +35,9 @@ class LatencyRun:
     timeout_s: float = 120.0
     # HTTP clients listing and marking read for the whole run (the load run's; none for latency).
     http_clients: int = 0
+    # When set, the run also ends once everything was produced and no message came for this long:
+    # under injected faults some messages never come, and waiting out timeout_s would tell nothing more.
+    quiet_s: float | None = None
 
 
 class _Deliveries:
@@ -44,6 +48,10 @@ class _Deliveries:
         self.expected = expected
         self.delivered = 0
         self.duplicates = 0
+        # Per connection index, what it received once and what it received again.
+        self.delivered_to: Counter[int] = Counter()
+        self.duplicated_to: Counter[int] = Counter()
+        self.last_at = time.monotonic()
         self.complete = asyncio.Event()
         self._seen: set[tuple[int, str]] = set()
 
@@ -52,14 +60,16 @@ class _Deliveries:
             message = json.loads(raw)
             if message.get("type") != "notification.created":
                 continue
-            at = time.monotonic()
+            at = self.last_at = time.monotonic()
             notification = message["notification"]
             if (index, notification["id"]) in self._seen:
                 self.duplicates += 1
+                self.duplicated_to[index] += 1
                 continue
             self._seen.add((index, notification["id"]))
             self.received.setdefault(notification["resource"]["id"], []).append(at)
             self.delivered += 1
+            self.delivered_to[index] += 1
             if self.delivered >= self.expected:
                 self.complete.set()
 
@@ -111,6 +121,23 @@ def _produce(kafka: str, plan: list[tuple[str, dict[str, Any]]], rate: float, se
     producer.flush(30)
 
 
+async def _settled(deliveries: _Deliveries, producer: threading.Thread, run: LatencyRun) -> None:
+    """Until every message came, or timeout_s passed, or (with quiet_s) all was produced and the connections went quiet.
+
+    A timeout is a result too: what did not arrive is reported as lost.
+    """
+    if run.quiet_s is None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(deliveries.complete.wait(), run.timeout_s)
+        return
+    deadline = time.monotonic() + run.timeout_s
+    while not deliveries.complete.is_set() and time.monotonic() < deadline:
+        if not producer.is_alive() and time.monotonic() - deliveries.last_at >= run.quiet_s:
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(deliveries.complete.wait(), 0.5)
+
+
 async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) -> dict[str, Any]:
     users = [f"{name}-user-{index:03d}" for index in range(run.users)]
     deliveries = _Deliveries(expected=run.events * run.connections_per_user)
@@ -137,9 +164,7 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) ->
     ]
     for thread in (producer, *browsers):
         thread.start()
-    # A timeout is a result too: what did not arrive is reported as lost.
-    with contextlib.suppress(TimeoutError):
-        await asyncio.wait_for(deliveries.complete.wait(), run.timeout_s)
+    await _settled(deliveries, producer, run)
     producer.join()
     # A moment for late duplicates to show before the connections close.
     await asyncio.sleep(1)
@@ -151,6 +176,16 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) ->
     for connection in connections:
         await connection.close()
     latencies = [(at - sent[resource_id]) * 1000 for resource_id, times in deliveries.received.items() for at in times]
+    per_user = Counter(index % run.users for index in range(run.events))
+    per_connection = [
+        {
+            "user": users[index // run.connections_per_user],
+            "expected": per_user[index // run.connections_per_user],
+            "delivered": deliveries.delivered_to[index],
+            "duplicated": deliveries.duplicated_to[index],
+        }
+        for index in range(len(connections))
+    ]
     return {
         "latencies_ms": [round(value, 1) for value in latencies],
         "events": run.events,
@@ -161,6 +196,7 @@ async def delivery_latency(ports: dict[str, int], run: LatencyRun, name: str) ->
         "delivered": deliveries.delivered,
         "lost": deliveries.expected - deliveries.delivered,
         "duplicated": deliveries.duplicates,
+        "per_connection": per_connection,
         "http": {"clients": run.http_clients, "requests": tally.requests, "errors": tally.errors, **tally.statuses},
         "p50_ms": round(percentile(latencies, 0.50), 1) if latencies else None,
         "p99_ms": round(percentile(latencies, 0.99), 1) if latencies else None,
@@ -177,6 +213,7 @@ def measure(ports: dict[str, int], run: LatencyRun | None = None) -> dict[str, A
     latencies = [value for result in runs for value in result.pop("latencies_ms")]
     for result in runs:
         result["users"] = len(result["users"])
+        del result["per_connection"]
     p50s = [result["p50_ms"] for result in runs if result["p50_ms"] is not None]
     p99s = [result["p99_ms"] for result in runs if result["p99_ms"] is not None]
     return {

@@ -10,7 +10,7 @@ import json
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -41,14 +41,16 @@ def _phase(name: str, measure: Callable[[], Any]) -> Any:
 
 
 @contextmanager
-def local_stack() -> Iterator[dict[str, Any]]:
-    """A private local stack on free ports; yields what it wrote about itself."""
+def local_stack(environment: Mapping[str, str] | None = None) -> Iterator[dict[str, Any]]:
+    """A private local stack on free ports, with ``environment`` added to its own; yields what it wrote
+    about itself and its state directory."""
     ports = stack_ports()
     state_dir = Path(tempfile.mkdtemp(prefix="inbox-bench-"))
-    stack = StackProcess.start(stack_command("--quiet", "--state-dir", str(state_dir), *port_flags(ports)), ports)
+    command = stack_command("--quiet", "--state-dir", str(state_dir), *port_flags(ports))
+    stack = StackProcess.start(command, ports, environment)
     try:
         stack.wait_for(READY_LINE, STARTUP_SECONDS)
-        yield {"ports": ports, **json.loads((state_dir / STATE_FILE_NAME).read_text())}
+        yield {"ports": ports, "state_dir": str(state_dir), **json.loads((state_dir / STATE_FILE_NAME).read_text())}
         stack.interrupt()
     finally:
         stack.kill()
