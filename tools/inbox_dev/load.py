@@ -34,8 +34,9 @@ LOAD = latency.LatencyRun(
     events=20_000, users=50, connections_per_user=3, rate_per_s=100.0, timeout_s=900.0, http_clients=8
 )
 FAULTS = FaultRates(dynamodb_throttle=0.10, management_api_500=0.05)
-# Under faults some messages never come: the run ends once the connections were quiet this long.
-QUIET_S = 20.0
+# Under faults some messages never come: the run ends once the connections were quiet this long,
+# longer than botocore's backoff before a throttled call's fifth attempt (1 + 2 + 4 + 8 s at most).
+QUIET_S = 30.0
 
 
 def stored(state: dict[str, Any], users: list[str]) -> int:

@@ -131,8 +131,12 @@ async def _settled(deliveries: _Deliveries, producer: threading.Thread, run: Lat
             await asyncio.wait_for(deliveries.complete.wait(), run.timeout_s)
         return
     deadline = time.monotonic() + run.timeout_s
+    produced_at: float | None = None
     while not deliveries.complete.is_set() and time.monotonic() < deadline:
-        if not producer.is_alive() and time.monotonic() - deliveries.last_at >= run.quiet_s:
+        if produced_at is None and not producer.is_alive():
+            produced_at = time.monotonic()
+        # Quiet since the last message, or since the last event if none came after it (a slow start).
+        if produced_at is not None and time.monotonic() - max(deliveries.last_at, produced_at) >= run.quiet_s:
             return
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(deliveries.complete.wait(), 0.5)
