@@ -136,7 +136,7 @@ def store(local_aws: Any) -> Store:
 def reader(store: Store) -> InboxReader:
     from inbox.api.reader import InboxReader
 
-    return InboxReader(store.notifications)
+    return InboxReader(store.queries)
 
 
 @pytest.fixture

@@ -20,9 +20,12 @@ delivery = Delivery(
     store.preferences,
     store.connections,
     store.devices,
+    store.queries,
+    store.notifications,
     aws_clients.management_api(str(settings.websocket_callback_url), settings.delivery_concurrency),
     aws_clients.sns(),
     settings.delivery_concurrency,
+    push_group_interval_ms=settings.push_group_interval_seconds * 1000,
 )
 processor: SideBySideProcessor[DynamoDBRecord, DeliveryReport] = SideBySideProcessor(
     EventType.DynamoDBStreams, record_key, StreamFanout(delivery, table_settings().region)

@@ -23,6 +23,7 @@ ingestor = Ingestor(
     store.flood,
     settings.ingest_concurrency,
     FloodLimits(settings.flood_actor_limit, settings.flood_recipient_limit, settings.flood_window_seconds),
+    group_window_seconds=settings.group_window_seconds,
 )
 processor: SideBySideProcessor[KafkaEventRecord, RecordOutcome] = SideBySideProcessor(
     EventType.Kafka, record_key, KafkaIngest(ingestor)

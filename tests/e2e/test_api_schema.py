@@ -34,8 +34,14 @@ pytestmark = pytest.mark.e2e
 OPERATIONS = {
     "GET /notifications",
     "GET /notifications/unread-count",
+    "GET /notifications/counts",
     "POST /notifications/read-all",
+    "POST /notifications/seen-all",
+    "POST /notifications/clear-all",
     "POST /notifications/{id}/read",
+    "POST /notifications/{id}/unread",
+    "POST /notifications/{id}/archive",
+    "POST /notifications/{id}/unarchive",
     "DELETE /notifications/{id}",
     "GET /preferences",
     "PUT /preferences",
@@ -45,7 +51,7 @@ OPERATIONS = {
 }
 MIN_REQUESTS = 1_000
 # 200 generated examples per operation (valid and invalid input), plus schemathesis' coverage cases:
-# about 2,200 requests over the 10 operations, the same ones on every run (derandomize).
+# about 3,500 requests over the 16 operations, the same ones on every run (derandomize).
 settings.register_profile(
     "api-schema",
     max_examples=200,

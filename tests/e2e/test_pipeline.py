@@ -51,9 +51,55 @@ def test_a_like_reaches_every_tab_the_inbox_and_read_state_syncs(local_stack: Ru
 
         # Then the second tab (and the first) learn it, and the count drops
         assert response.status_code == 204
-        assert next_message(second_tab) == {"type": "notification.read", "id": notification["id"]}
-        assert next_message(first_tab) == {"type": "notification.read", "id": notification["id"]}
+        read = {"type": "notification.read", "id": notification["id"], "counts": {"unread": 0, "unseen": 0}}
+        assert next_message(second_tab) == read
+        assert next_message(first_tab) == read
         assert local_stack.api("GET", "/notifications/unread-count", token).json() == {"count": 0, "capped": False}
+
+
+def test_a_like_joining_a_group_shows_the_same_entry_and_counts_in_both_tabs_and_sync_catches_up(
+    local_stack: RunningStack,
+) -> None:
+    # Given alice with two open tabs, and bob's like of her post
+    alice, bob, cat, dan = unique("alice"), unique("bob"), unique("cat"), unique("dan")
+    token = local_stack.token(alice)
+    url = f"{local_stack.websocket}?token={token}"
+    post = unique("post")
+
+    def like(actor: str) -> None:
+        local_stack.produce(
+            "message-liked", sample_event("message-liked", actor=actor, recipient=alice, resource_id=post)
+        )
+
+    with connect(url) as first_tab, connect(url) as second_tab:
+        like(bob)
+        created = [next_message(first_tab), next_message(second_tab)]
+        assert [message["type"] for message in created] == ["notification.created"] * 2
+
+        # When cat likes the same post
+        like(cat)
+
+        # Then both tabs get the same grown entry, "cat and bob", and the same counts
+        updated = [next_message(first_tab), next_message(second_tab)]
+        assert updated[0] == updated[1]
+        assert updated[0]["type"] == "notification.updated"
+        entry = updated[0]["notification"]
+        assert ([actor["id"] for actor in entry["actors"]], entry["actorCount"]) == ([cat, bob], 2)
+        assert updated[0]["counts"] == {"unread": 1, "unseen": 1}
+        assert local_stack.api("GET", "/notifications", token).json()["items"] == [entry]
+
+    # When dan likes it while alice has no tab open, and a tab reconnects with what it last held
+    like(dan)
+    wait_until(lambda: local_stack.api("GET", "/notifications", token).json()["items"][0]["actorCount"] == 3, 60)
+    with connect(url) as tab:
+        tab.send(json.dumps({"type": "sync", "since": entry["updatedAt"]}))
+        sync = next_message(tab)
+
+    # Then one answer brings the grown entry and the counts
+    assert sync["type"] == "sync"
+    [caught_up] = sync["page"]["items"]
+    assert ([actor["id"] for actor in caught_up["actors"]], caught_up["actorCount"]) == ([dan, cat, bob], 3)
+    assert sync["counts"] == {"unread": 1, "unseen": 1}
 
 
 def test_a_client_message_gets_a_clear_answer_and_the_socket_stays_open(local_stack: RunningStack) -> None:

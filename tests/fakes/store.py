@@ -12,31 +12,57 @@ from botocore.exceptions import ClientError
 from inbox.ingest.ports import FloodCounters, NotificationWriter, PreferenceReader
 from inbox.models import NotificationEvent, NotificationType, Preferences, Retraction
 from inbox.store.flood import FloodCount
+from inbox.store.notifications import Stored, Undone
 
 
 class InMemoryNotifications:
-    """Notifications by id, "live" or "retracted"; ids in ``failing`` raise as a throttled write would."""
+    """Actions by id ("live" or "retracted") and groups by entry id (their member counts); actions in
+    ``failing`` raise as a throttled write would."""
 
     def __init__(self) -> None:
         self.stored: dict[str, str] = {}
+        self.groups: dict[str, int] = {}
+        self.group_of: dict[str, str] = {}
         self.failing: set[str] = set()
+        self._started: dict[str, int] = {}
         self._lock = threading.Lock()
 
-    def put(self, event: NotificationEvent) -> bool:
+    def put(self, event: NotificationEvent, *, at_ms: int | None = None) -> Stored:
         with self._lock:
             if event.notification_id in self.failing:
                 raise ClientError({"Error": {"Code": "ProvisionedThroughputExceededException"}}, "PutItem")
             if event.notification_id in self.stored:
-                return False
+                return Stored.DUPLICATE
             self.stored[event.notification_id] = "live"
-            return True
+            return Stored.CREATED
 
-    def retract(self, retraction: Retraction) -> bool:
-        """A tombstone is left whether or not the notification was there; True when it was."""
+    def add_to_group(self, event: NotificationEvent, entry_id: str, *, at_ms: int | None = None) -> Stored:
+        first = self.put(event)
+        if first is Stored.DUPLICATE:
+            return first
         with self._lock:
-            was_live = self.stored.get(retraction.notification_id) == "live"
+            self.group_of[event.notification_id] = entry_id
+            self._started.setdefault(entry_id, at_ms or 0)
+            self.groups[entry_id] = self.groups.get(entry_id, 0) + 1
+            return Stored.JOINED if self.groups[entry_id] > 1 else Stored.CREATED
+
+    def group_started(self, user_id: str, entry_id: str) -> int | None:
+        with self._lock:
+            return self._started.get(entry_id)
+
+    def retract(self, retraction: Retraction) -> Undone:
+        """A tombstone is left whether or not the action was there."""
+        with self._lock:
+            state = self.stored.get(retraction.notification_id)
             self.stored[retraction.notification_id] = "retracted"
-            return was_live
+            if state == "retracted":
+                return Undone.ALREADY
+            if state is None:
+                return Undone.AHEAD
+            group = self.group_of.get(retraction.notification_id)
+            if group is not None:
+                self.groups[group] -= 1
+            return Undone.RETRACTED
 
 
 class InMemoryPreferences:

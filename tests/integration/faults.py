@@ -3,8 +3,10 @@
 A ``before-send`` handler that returns a response stands in for the service: botocore parses it as
 the service's answer, and the client's retry mode (inbox.clients: standard mode) retries throttles
 and 5xx answers exactly as it would in AWS. A rule decides per call and attempt. A call's key (the
-table and item key, or the SNS target) is the same on every attempt and, for fixed user ids, on
-every run, so a seeded rule injects the same faults every time.
+table and item key, or the SNS target) is the same on every attempt. Its stable key is, for fixed
+user ids, also the same on every run, so a seeded rule injects the same faults every time: it
+leaves out what changes with the time of the run (the hour a flood counter counts, the day a
+group's entry started, which its id is hashed from).
 """
 
 from __future__ import annotations
@@ -30,9 +32,10 @@ class Call:
     """One attempt of one API call, as the client sends it."""
 
     operation: str  # PutItem, Publish, ...
-    key: str  # what the call is about: the same on every attempt
+    key: str  # what the call is about, as sent: the same on every attempt
     attempt: int  # 1, then 2 on botocore's first retry, ...
     max_attempts: int
+    stable_key: str = ""  # the key without what changes from run to run (see stable_keys); seeded rules draw on it
 
 
 Rule = Callable[[Call], str | Exception | None]
@@ -41,8 +44,11 @@ Rule = Callable[[Call], str | Exception | None]
 DYNAMODB_WRITES = frozenset({"PutItem", "UpdateItem", "DeleteItem"})
 
 
-def notification_write(call: Call) -> bool:
-    """A write of a notification item (N#<id>): a store or a retraction, not a flood counter's update."""
+def entry_write(call: Call) -> bool:
+    """A write of an inbox entry (N#<id>): an entry stored, a group grown or left by an action.
+
+    Not a group member's put (M#<action id>) nor a flood counter's update.
+    """
     return call.operation in DYNAMODB_WRITES and '"sk": {"S": "N#' in call.key
 
 
@@ -54,10 +60,7 @@ def _body(request: AWSPreparedRequest) -> bytes:
 
 
 def dynamodb_key(operation: str, request: AWSPreparedRequest) -> str:
-    """The table and item a DynamoDB call is about (or its query), without what changes between runs.
-
-    Flood counters' keys name the hour they count (F#<window start>#<actor>): the window is left out.
-    """
+    """The table and item a DynamoDB call is about (or its query)."""
     body = json.loads(_body(request) or b"{}")
     if "Item" in body:
         about: Any = {name: body["Item"][name] for name in ("pk", "sk") if name in body["Item"]}
@@ -65,8 +68,34 @@ def dynamodb_key(operation: str, request: AWSPreparedRequest) -> str:
         about = body["Key"]
     else:
         about = [body.get(name) for name in ("IndexName", "KeyConditionExpression", "ExpressionAttributeValues")]
-    key = f"{operation} {body.get('TableName')} {json.dumps(about, sort_keys=True)}"
-    return re.sub(r"F#\d+#", "F#<window>#", key)
+    return f"{operation} {body.get('TableName')} {json.dumps(about, sort_keys=True)}"
+
+
+_PARTITION = re.compile(r'"pk": \{"S": "([^"]*)"\}')
+_ENTRY = re.compile(r'"N#([^"]+)"')
+
+
+class StableKeys:
+    """Call keys without what changes from run to run.
+
+    * Flood counters' keys name the hour they count (F#<window start>#<actor>): the window is left out.
+    * A group's entry id is hashed from the day its group started: each entry id is named by its
+      order of first appearance among the calls about its user's partition (N#<entry 1>, ...).
+      A user's events are applied one after another, so the order is the same on every run.
+    """
+
+    def __init__(self) -> None:
+        self._entries: dict[str, dict[str, str]] = {}  # partition -> entry id -> name
+
+    def __call__(self, key: str) -> str:
+        key = re.sub(r"F#\d+#", "F#<window>#", key)
+        partition = _PARTITION.search(key)
+        entry = _ENTRY.search(key)
+        if partition is None or entry is None:
+            return key
+        names = self._entries.setdefault(partition.group(1), {})
+        name = names.setdefault(entry.group(1), f"<entry {len(names) + 1}>")
+        return key[: entry.start(1)] + name + key[entry.end(1) :]
 
 
 def sns_key(operation: str, request: AWSPreparedRequest) -> str:
@@ -92,6 +121,7 @@ class Faults:
         self._service = client.meta.service_model.service_id.hyphenize()
         self._json = client.meta.service_model.protocol == "json"
         self._unique_id = f"test-faults-{id(self)}"
+        self._stable_keys = StableKeys()
 
     def __enter__(self) -> Faults:
         refill_retry_quota(self.client)
@@ -112,7 +142,9 @@ class Faults:
     def _before_send(self, request: AWSPreparedRequest, event_name: str, **_: Any) -> AWSResponse | None:
         operation = event_name.rsplit(".", 1)[-1]
         key = dynamodb_key(operation, request) if self._json else sns_key(operation, request)
-        call = Call(operation, key, *attempts(request))
+        with self._lock:
+            stable_key = self._stable_keys(key)
+        call = Call(operation, key, *attempts(request), stable_key=stable_key)
         code = self.rule(call) if self.rule is not None else None
         with self._lock:
             self.calls.append(call)
@@ -155,7 +187,7 @@ def transient(seed: int, rate: float, codes: Sequence[str], among: Callable[[Cal
     def rule(call: Call) -> str | None:
         if not among(call):
             return None
-        draw = _draw(seed, call.key, call.attempt)
+        draw = _draw(seed, call.stable_key, call.attempt)
         if call.attempt < call.max_attempts and draw.random() < rate:
             return draw.choice(codes)
         return None
@@ -169,28 +201,38 @@ def persistent(seed: int, rate: float, codes: Sequence[str], among: Callable[[Ca
     def rule(call: Call) -> str | None:
         if not among(call):
             return None
-        draw = _draw(seed, call.key)
+        draw = _draw(seed, call.stable_key)
         return draw.choice(codes) if draw.random() < rate else None
 
     return rule
 
 
-class NthNotificationWrite:
-    """The ``n``-th notification write (in the order first attempted) fails on every attempt with ``code``."""
+class NthEntryWrite:
+    """The ``n``-th entry write fails on every attempt with ``code``.
+
+    Writes are counted by call, in the order first attempted, not by key: every action that joins a
+    group writes the same entry. For calls made one after another (one user's events).
+    """
 
     def __init__(self, n: int, code: str = "InternalServerError") -> None:
         self._n, self._code = n, code
-        self._order: list[str] = []
+        self._started = 0
+        self._failing: str | None = None
         self._lock = threading.Lock()
 
     def __call__(self, call: Call) -> str | None:
-        if not notification_write(call):
+        if not entry_write(call):
             return None
         with self._lock:
-            if call.key not in self._order:
-                self._order.append(call.key)
-            position = self._order.index(call.key) + 1
-        return self._code if position == self._n else None
+            if call.attempt == 1:
+                self._started += 1
+                if self._started == self._n:
+                    self._failing = call.key
+            if call.key != self._failing:
+                return None
+            if call.attempt == call.max_attempts:
+                self._failing = None  # botocore gives up: a later write of the entry goes through
+            return self._code
 
 
 def when(condition: Callable[[Call], bool], code: str | Exception) -> Rule:

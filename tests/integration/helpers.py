@@ -39,24 +39,41 @@ def kafka_event(*records: tuple[str, bytes], first_offset: int = 0) -> dict[str,
     return event
 
 
-def like(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
+def post_of(actor: str) -> str:
+    """A post of its own for each actor's like by default: likes of one post group into one entry."""
+    return f"post-of-{actor}"
+
+
+def like(actor: str, recipient: str, post: str | None = None) -> tuple[str, bytes]:
     value = {
         "actorId": actor,
         "actorUsername": actor.title(),
-        "postId": post,
+        "postId": post or post_of(actor),
         "postText": "a post",
         "postAuthorId": recipient,
     }
     return "message-liked", json.dumps(value).encode()
 
 
-def unlike(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
-    value = {"owner": recipient, "trigger_user": actor, "action": 5, "resource_type": "POST", "resource_id": post}
+def unlike(actor: str, recipient: str, post: str | None = None) -> tuple[str, bytes]:
+    value = {
+        "owner": recipient,
+        "trigger_user": actor,
+        "action": 5,
+        "resource_type": "POST",
+        "resource_id": post or post_of(actor),
+    }
     return "notifications.post.unlike", json.dumps(value).encode()
 
 
-def exobook_like(actor: str, recipient: str, post: str = "post-1") -> tuple[str, bytes]:
-    value = {"owner": recipient, "trigger_user": actor, "action": 1, "resource_type": "POST", "resource_id": post}
+def exobook_like(actor: str, recipient: str, post: str | None = None) -> tuple[str, bytes]:
+    value = {
+        "owner": recipient,
+        "trigger_user": actor,
+        "action": 1,
+        "resource_type": "POST",
+        "resource_id": post or post_of(actor),
+    }
     return "notifications.post.like", json.dumps(value).encode()
 
 

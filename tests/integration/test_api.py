@@ -13,16 +13,23 @@ from tests.integration.helpers import kafka_event, like
 
 @pytest.fixture
 def inbox(function: Any, context: Any, user: str) -> None:
-    """Five likes for the user, from actor-0 (oldest) to actor-4 (newest)."""
+    """Five likes of five posts of the user (five entries), from actor-0 (oldest) to actor-4 (newest)."""
     for index in range(5):
-        function("ingest").lambda_handler(kafka_event(like(f"actor-{index}", user), first_offset=index), context)
+        liked = like(f"actor-{index}", user, post=f"post-{index}")
+        function("ingest").lambda_handler(kafka_event(liked, first_offset=index), context)
 
 
 PATHS = {
     "/notifications",
     "/notifications/unread-count",
     "/notifications/read-all",
+    "/notifications/counts",
+    "/notifications/seen-all",
+    "/notifications/clear-all",
     "/notifications/{id}/read",
+    "/notifications/{id}/unread",
+    "/notifications/{id}/archive",
+    "/notifications/{id}/unarchive",
     "/notifications/{id}",
     "/preferences",
     "/devices",
@@ -84,9 +91,13 @@ def test_the_inbox_lists_newest_first_across_pages(call: Any, inbox: Any, user: 
     assert actors == ["actor-4", "actor-3", "actor-2", "actor-1", "actor-0"]
     assert third["nextCursor"] is None
     item = first["items"][0]
-    assert set(item) == {"id", "type", "actor", "resource", "createdAt", "read"}
-    assert item["createdAt"].endswith("Z")
-    assert item["read"] is False
+    assert set(item) == {
+        *("id", "type", "actor", "actors", "actorCount", "resource"),
+        *("createdAt", "updatedAt", "occurredAt", "read", "seen", "archived"),
+    }
+    assert all(item[field].endswith("Z") for field in ("createdAt", "updatedAt", "occurredAt"))
+    assert (item["read"], item["seen"], item["archived"], item["actorCount"]) == (False, False, False, 1)
+    assert item["actors"] == [item["actor"]]
 
 
 def test_reading_updates_the_count_and_the_unread_listing(call: Any, inbox: Any, user: str) -> None:
@@ -102,7 +113,7 @@ def test_reading_updates_the_count_and_the_unread_listing(call: Any, inbox: Any,
     _, unread = call("GET", "/notifications", user, query={"unreadOnly": "true"})
     assert newest not in [item["id"] for item in unread["items"]]
     _, everything = call("GET", "/notifications", user)
-    assert everything["items"][0] == {**page["items"][0], "read": True}
+    assert everything["items"][0] == {**page["items"][0], "read": True, "seen": True}
 
 
 def test_mark_all_read_then_a_new_notification_is_the_only_unread(
@@ -130,7 +141,7 @@ def test_a_deleted_notification_is_gone_and_stays_gone(
     assert call("DELETE", f"/notifications/{oldest['id']}", user) == (204, None)
     assert call("DELETE", f"/notifications/{oldest['id']}", user) == (404, not_found("notification", oldest["id"]))
     # A redelivery of the same like must not bring it back
-    function("ingest").lambda_handler(kafka_event(like("actor-0", user), first_offset=0), context)
+    function("ingest").lambda_handler(kafka_event(like("actor-0", user, post="post-0"), first_offset=0), context)
 
     _, after = call("GET", "/notifications", user)
     assert oldest["id"] not in [item["id"] for item in after["items"]]

@@ -2,8 +2,9 @@
 
 Faults are injected into the app's own clients (the ones its handlers use) through botocore's
 ``before-send`` hook (tests/integration/faults.py), so that botocore's retries run as in AWS; the
-Management API stub answers 410, 500 or late. Every test checks what a user would: the table's
-items, the unread count, the messages a tab received, the pushes a phone received, the dead letters.
+Management API stub answers 410, 500 or late. Every test checks what a user would: the inbox's
+entries (likes of a post and follows grouped, each action counted once), the table's items, the
+unread count, the messages a tab received, the pushes a phone received, the dead letters.
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from botocore.exceptions import ReadTimeoutError
 from botocore.retries.standard import ExponentialBackoff
 from inbox.api.reader import InboxReader
 from inbox.api.routes.devices import registry as device_registry
-from inbox.models import DeviceRegistration, action_id
+from inbox.ingest.grouping import group_entry_id, group_key
+from inbox.ingest.producers import adapt
+from inbox.models import DeviceRegistration, NotificationEvent, action_id
 from inbox.store import Store
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.event_sources.mappings import stream_mappings
@@ -33,12 +36,12 @@ from inbox_dev.event_sources.stream_poller import StreamPoller
 from inbox_dev.sns_local import LocalSns
 from inbox_dev.stream_records import insert_record
 
-from tests.conftest import TABLE_NAME
+from tests.conftest import TABLE_NAME, load_event
 from tests.integration.faults import (
     DYNAMODB_ERRORS,
     Faults,
-    NthNotificationWrite,
-    notification_write,
+    NthEntryWrite,
+    entry_write,
     persistent,
     transient,
     when,
@@ -56,7 +59,7 @@ Identifier = tuple[str, int]  # (topic-partition, offset), as batchItemFailures 
 
 @dataclass(frozen=True)
 class Action:
-    """A producer event and the notification it stands for (an unlike: the like it undoes)."""
+    """A producer event and the action it stands for (an unlike: the like it undoes)."""
 
     kind: str  # like, exobook-like, follow or unlike
     actor: str
@@ -71,15 +74,23 @@ class Action:
         return build(self.actor, self.recipient, self.post)
 
     @property
-    def notification_id(self) -> str:
+    def action_id(self) -> str:
+        """The id of the action: its group member's key (M#<id>)."""
         if self.kind == "follow":
             return action_id("follow", self.actor, "user", self.recipient, self.recipient)
         return action_id("like", self.actor, "post", self.post, self.recipient)
 
-    @property
-    def shown(self) -> tuple[str, str, str]:
-        """The notification as the inbox lists it: type, actor, resource."""
-        return ("follow", self.actor, self.recipient) if self.kind == "follow" else ("like", self.actor, self.post)
+    def entry_ids(self, *times: float) -> set[str]:
+        """The id of the entry the action joins in a recipient's fresh inbox, applied at one of ``times``
+        (epoch seconds): its group's entry of that time's window."""
+        from inbox.settings import ingest_settings
+
+        [event] = adapt(*self.record(), 0)
+        assert isinstance(event, NotificationEvent)
+        key = group_key(event)
+        assert key is not None, f"a {self.kind} does not group"
+        window_ms = ingest_settings().group_window_seconds * 1000
+        return {group_entry_id(self.recipient, key, int(at * 1000) // window_ms) for at in times}
 
 
 def batch_of(actions: list[Action]) -> tuple[dict[str, Any], dict[Identifier, Action]]:
@@ -116,18 +127,45 @@ def only(event: dict[str, Any], wanted: set[Identifier]) -> dict[str, Any]:
     return narrowed
 
 
-def notification_items(table: Any, user: str) -> dict[str, dict[str, Any]]:
-    """Every notification item of the user, live or tombstone, by id (read apart from the app's faulty client)."""
+def user_items(table: Any, user: str, prefix: str) -> dict[str, dict[str, Any]]:
+    """The user's items whose sort key starts with ``prefix``, by the id after it (read apart from the
+    app's faulty client)."""
     response = table.query(
-        KeyConditionExpression=Key("pk").eq(f"U#{user}") & Key("sk").begins_with("N#"), ConsistentRead=True
+        KeyConditionExpression=Key("pk").eq(f"U#{user}") & Key("sk").begins_with(prefix), ConsistentRead=True
     )
-    return {str(item["sk"])[2:]: item for item in response["Items"]}
+    return {str(item["sk"]).removeprefix(prefix): item for item in response["Items"]}
 
 
-def inbox_of(table: Any, user: str) -> list[tuple[str, str, str]]:
-    """The user's live notifications (type, actor, resource), sorted."""
-    items = notification_items(table, user).values()
-    return sorted((str(item["t"]), str(item["a"]), str(item["ri"])) for item in items if "gone" not in item)
+def entry_items(table: Any, user: str) -> dict[str, dict[str, Any]]:
+    """Every inbox entry of the user (N#<entry id>), live or tombstone, by entry id."""
+    return user_items(table, user, "N#")
+
+
+def member_items(table: Any, user: str) -> dict[str, dict[str, Any]]:
+    """Every group member of the user (M#<action id>: ``g`` the entry it joined, ``gone`` once undone), by action id."""
+    return user_items(table, user, "M#")
+
+
+Shown = tuple[str, str, tuple[str, ...], int]
+
+
+def inbox_of(table: Any, user: str) -> list[Shown]:
+    """The user's inbox as the API lists it, sorted: each entry's type, resource, actors (newest first) and
+    actor count ("Ben and Ann liked your post"). Read apart from the app's faulty client."""
+    from inbox.settings import table_settings
+
+    settings = table_settings()
+    own = Store.on(
+        table,
+        notification_ttl_seconds=settings.notification_ttl_seconds,
+        connection_ttl_seconds=settings.connection_ttl_seconds,
+    )
+    page = InboxReader(own.queries).page(user, limit=100)
+    assert page.next_cursor is None
+    return sorted(
+        (entry.type.value, entry.resource.id, tuple(actor.id for actor in entry.actors), entry.actor_count)
+        for entry in page.items
+    )
 
 
 # -- fixtures ----------------------------------------------------------------------------------
@@ -204,23 +242,29 @@ def test_a_mixed_batch_delivered_three_times_notifies_once_per_action_and_counts
     # When Kafka delivers it three times
     responses = [ingest(event) for _ in range(3)]
 
-    # Then nothing failed, each action has one notification, and ben's like is retracted (a tombstone)
+    # Then nothing failed, and the inbox counts each action once: ann's like of post-1 (ben's was undone),
+    # cat's and dan's follows in one entry, ann's like of post-2
     assert responses == [{"batchItemFailures": []}] * 3
-    assert inbox_of(table, user) == sorted(
-        [("like", "ann", "post-1"), ("follow", "cat", user), ("like", "ann", "post-2"), ("follow", "dan", user)]
-    )
-    items = notification_items(table, user)
-    assert len(items) == 5
-    assert items[Action("like", "ben", user).notification_id]["gone"] == "retracted"
-    # And the API counts four unread
+    assert inbox_of(table, user) == [
+        ("follow", user, ("dan", "cat"), 2),
+        ("like", "post-1", ("ann",), 1),
+        ("like", "post-2", ("ann",), 1),
+    ]
+    # And each action has one member in its entry, ben's like a tombstone that a late like stays silent on
+    members = member_items(table, user)
+    assert sorted(members) == sorted(action.action_id for action in actions[:5])
+    assert members[Action("like", "ben", user).action_id]["gone"] == "retracted"
+    assert {str(member["g"]) for member in members.values()} == set(entry_items(table, user))
+    # And the API counts three unread entries
     response = function("api").lambda_handler(http_event("GET", "/notifications/unread-count", user), context)
-    assert json.loads(response["body"]) == {"count": 4, "capped": False}
+    assert json.loads(response["body"]) == {"count": 3, "capped": False}
 
 
 def test_a_batch_that_fails_at_its_third_write_is_reported_from_there_and_a_redelivery_completes_it(
     ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
-    # Given a batch of six actions for the user, and DynamoDB failing the third notification write every time
+    # Given a batch of six actions for the user, and DynamoDB failing the third entry write every time:
+    # cat's follow starting the follows' entry (ann's and ben's likes wrote the post's entry)
     actions = [
         Action("like", "ann", user),
         Action("like", "ben", user),
@@ -231,7 +275,7 @@ def test_a_batch_that_fails_at_its_third_write_is_reported_from_there_and_a_rede
     ]
     event, _ = batch_of(actions)
     order = in_order(event)
-    dynamodb_faults.rule = NthNotificationWrite(3, "InternalServerError")
+    dynamodb_faults.rule = NthEntryWrite(3, "InternalServerError")
 
     # When the ingest function handles it
     response = ingest(event)
@@ -239,50 +283,60 @@ def test_a_batch_that_fails_at_its_third_write_is_reported_from_there_and_a_rede
     # Then botocore tried that write six times; that record and every later one are reported failed
     assert [call.attempt for call, _ in dynamodb_faults.injected] == [1, 2, 3, 4, 5, 6]
     assert failures(response) == set(order[2:])
-    # And only the first two are stored: nothing after the failure was applied out of order
-    assert inbox_of(table, user) == [("like", "ann", "post-1"), ("like", "ben", "post-1")]
+    # And only the first two are stored: nothing after the failure was applied out of order, and cat's
+    # follow left no member behind that would make its redelivery a duplicate
+    assert inbox_of(table, user) == [("like", "post-1", ("ben", "ann"), 2)]
+    assert sorted(member_items(table, user)) == sorted(action.action_id for action in actions[:2])
 
     # When DynamoDB recovers and Kafka redelivers the whole batch
     dynamodb_faults.rule = None
     assert ingest(event) == {"batchItemFailures": []}
 
-    # Then every action is applied exactly once: ann's like retracted, four unread
-    assert inbox_of(table, user) == sorted(
-        [("like", "ben", "post-1"), ("follow", "cat", user), ("follow", "dan", user), ("like", "eve", "post-2")]
-    )
-    assert len(notification_items(table, user)) == 5
-    assert reader.unread_count(user).count == 4
+    # Then every action is applied exactly once: ann's like retracted, ben's counted once, three unread entries
+    assert inbox_of(table, user) == [
+        ("follow", user, ("dan", "cat"), 2),
+        ("like", "post-1", ("ben",), 1),
+        ("like", "post-2", ("eve",), 1),
+    ]
+    members = member_items(table, user)
+    assert len(members) == 5
+    assert members[Action("like", "ann", user).action_id]["gone"] == "retracted"
+    assert reader.unread_count(user).count == 3
 
 
 def test_an_unlike_behind_a_failed_like_is_held_back_and_the_redelivered_like_ends_retracted(
     ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, user: str, reader: InboxReader
 ) -> None:
     # Given ann's like and unlike of the user's post in one batch, with another user's like, and
-    # DynamoDB failing every attempt to store ann's like
+    # DynamoDB failing every attempt to write the entry ann's like starts
     other = f"{user}-other"
     liked, unliked = Action("exobook-like", "ann", user), Action("unlike", "ann", user)
     event, actions = batch_of([liked, unliked, Action("like", "ben", other)])
-    ann_sk = f'"N#{liked.notification_id}"'
-    dynamodb_faults.rule = when(lambda call: call.operation == "PutItem" and ann_sk in call.key, "InternalServerError")
+    users_pk = f'"U#{user}"'
+    dynamodb_faults.rule = when(lambda call: entry_write(call) and users_pk in call.key, "InternalServerError")
 
     # When the ingest function handles it
     response = ingest(event)
 
     # Then the like and the unlike are both reported failed: the unlike was not applied before its like
     assert {actions[failed] for failed in failures(response)} == {liked, unliked}
-    assert notification_items(table, user) == {}
+    # And nothing of ann's like is left: no entry, and no member that would make its redelivery a duplicate
+    assert entry_items(table, user) == {}
+    assert member_items(table, user) == {}
     # And the other user's like, independent of them, is stored
-    assert inbox_of(table, other) == [("like", "ben", "post-1")]
+    assert inbox_of(table, other) == [("like", "post-1", ("ben",), 1)]
 
     # When DynamoDB recovers and Kafka redelivers the batch
     dynamodb_faults.rule = None
     assert ingest(event) == {"batchItemFailures": []}
 
     # Then the like was stored and then retracted: the user is not notified of a like that was undone
-    assert notification_items(table, user)[liked.notification_id]["gone"] == "retracted"
+    member = member_items(table, user)[liked.action_id]
+    assert member["gone"] == "retracted"
+    assert entry_items(table, user)[str(member["g"])]["gone"] == "retracted"
     assert inbox_of(table, user) == []
     assert reader.unread_count(user).count == 0
-    assert inbox_of(table, other) == [("like", "ben", "post-1")]
+    assert inbox_of(table, other) == [("like", "post-1", ("ben",), 1)]
 
 
 def test_a_like_within_the_flood_limit_whose_store_failed_is_stored_when_redelivered(
@@ -293,8 +347,9 @@ def test_a_like_within_the_flood_limit_whose_store_failed_is_stored_when_redeliv
     from inbox.settings import ingest_settings
 
     limit = ingest_settings().flood_actor_limit
-    event, _ = batch_of([Action("like", "ann", user, post=f"post-{index:02d}") for index in range(limit)])
-    dynamodb_faults.rule = NthNotificationWrite(limit)
+    posts = [f"post-{index:02d}" for index in range(limit)]
+    event, _ = batch_of([Action("like", "ann", user, post=post) for post in posts])
+    dynamodb_faults.rule = NthEntryWrite(limit)
 
     # When the ingest function handles it, and then, DynamoDB recovered, Kafka redelivers the failed record
     response = ingest(event)
@@ -302,8 +357,8 @@ def test_a_like_within_the_flood_limit_whose_store_failed_is_stored_when_redeliv
     dynamodb_faults.rule = None
     assert ingest(only(event, failures(response))) == {"batchItemFailures": []}
 
-    # Then all of ann's likes are in the inbox: she never went past the limit
-    assert len(inbox_of(table, user)) == limit
+    # Then all of ann's likes are in the inbox, one entry per post: she never went past the limit
+    assert inbox_of(table, user) == [("like", post, ("ann",), 1) for post in posts]
 
 
 # -- 2. DynamoDB throttling and server errors ------------------------------------------------------
@@ -343,83 +398,125 @@ def test_throttles_and_server_errors_on_30_percent_of_calls_are_retried_and_ever
     assert {code for _, code in dynamodb_faults.injected} == set(DYNAMODB_ERRORS)
     assert max(call.attempt for call in injected) >= 2  # some calls failed twice in a row and still got through
 
-    # And every recipient has each action exactly once: three live notifications, ann's like retracted
+    # And every recipient has each action exactly once: three entries of one actor each, ann's like
+    # retracted (her member a tombstone), three unread
     dynamodb_faults.rule = None
     for index in range(6):
         recipient = f"{fixed_user}-{index}"
         assert inbox_of(table, recipient) == [
-            ("follow", "cat", recipient),
-            ("like", "ben", "post-1"),
-            ("like", "dan", "post-2"),
+            ("follow", recipient, ("cat",), 1),
+            ("like", "post-1", ("ben",), 1),
+            ("like", "post-2", ("dan",), 1),
         ]
-        assert len(notification_items(table, recipient)) == 4
+        members = member_items(table, recipient)
+        assert len(members) == 4
+        assert members[Action("like", "ann", recipient).action_id]["gone"] == "retracted"
         assert reader.unread_count(recipient).count == 3
 
 
 def test_writes_that_exhaust_their_retries_fail_their_records_and_a_redelivery_of_those_completes_the_set(
     ingest: Handler, dynamodb_faults: Faults, table: Any, store: Store, fixed_user: str, reader: InboxReader
 ) -> None:
-    # Given a batch of likes and follows for six recipients, and a seeded quarter of the notification
-    # writes throttled or failing on every attempt
+    # Given a batch of likes and follows for six recipients, and a seeded quarter of the entry writes
+    # (each recipient's likes' entry and follows' entry) throttled or failing on every attempt
     actions = []
     for index in range(6):
         recipient = f"{fixed_user}-{index}"
         actions += [Action("like", actor, recipient) for actor in ("ann", "ben")]
         actions += [Action("follow", actor, recipient) for actor in ("cat", "dan")]
     event, by_record = batch_of(actions)
-    dynamodb_faults.rule = persistent(seed=11, rate=0.25, codes=sorted(DYNAMODB_ERRORS), among=notification_write)
+    dynamodb_faults.rule = persistent(seed=2, rate=0.25, codes=sorted(DYNAMODB_ERRORS), among=entry_write)
 
     # When the ingest function handles it
+    began = time.time()
     response = ingest(event)
+    ended = time.time()
 
-    # Then exactly the records whose write botocore gave up on are reported, with their recipient's later
-    # records (held back to keep each recipient's order); some records failed, others did not
-    exhausted = dynamodb_faults.exhausted()
+    # Then exactly the records whose entry write botocore gave up on are reported, with their recipient's
+    # later records (held back to keep each recipient's order); some records failed, others did not
+    exhausted = str(dynamodb_faults.exhausted())
     expected: set[Identifier] = set()
+    reported_from: set[int] = set()  # where in its records a recipient's failure began
     for index in range(6):
         recipient = f"{fixed_user}-{index}"
         theirs = [record for record in in_order(event) if by_record[record].recipient == recipient]
-        broken = [i for i, record in enumerate(theirs) if f'"N#{by_record[record].notification_id}"' in str(exhausted)]
+        broken = [
+            i
+            for i, record in enumerate(theirs)
+            if any(f'"N#{entry}"' in exhausted for entry in by_record[record].entry_ids(began, ended))
+        ]
         expected |= set(theirs[broken[0] :]) if broken else set()
+        reported_from |= set(broken[:1])
     failed = failures(response)
     assert failed == expected
     assert 0 < len(failed) < len(actions)
-    # And no record is lost: each one is stored, or reported failed and absent from the table
+    assert reported_from == {0, 2}  # some recipients failed at their first like, others at their first follow
+    # And no record is lost: each one is a member of its entry, or reported failed and absent from the
+    # table (a member whose entry write failed is taken back, or its redelivery would be a duplicate)
     for record, action in by_record.items():
-        stored = action.notification_id in notification_items(table, action.recipient)
+        stored = action.action_id in member_items(table, action.recipient)
         assert stored != (record in failed), action
 
     # When the faults pass and Kafka redelivers only the failed records
     dynamodb_faults.rule = None
     assert ingest(only(event, failed)) == {"batchItemFailures": []}
 
-    # Then every action is stored exactly once, and each recipient counts four unread
+    # Then every action is stored exactly once: each recipient has both likes in one entry and both
+    # follows in another, and counts two unread entries
     for index in range(6):
         recipient = f"{fixed_user}-{index}"
-        expected_inbox = sorted(action.shown for action in actions if action.recipient == recipient)
-        assert inbox_of(table, recipient) == expected_inbox
-        assert reader.unread_count(recipient).count == 4
+        assert inbox_of(table, recipient) == [
+            ("follow", recipient, ("dan", "cat"), 2),
+            ("like", "post-1", ("ben", "ann"), 2),
+        ]
+        assert len(member_items(table, recipient)) == 4
+        assert reader.unread_count(recipient).count == 2
 
 
 # -- 3. stream fan-out faults ---------------------------------------------------------------------
 
 
-def created_record(table: Any, user: str, notification_id: str) -> dict[str, Any]:
-    """The stream's INSERT record of a stored notification, from the item as it is in the table."""
-    item = table.get_item(Key={"pk": f"U#{user}", "sk": f"N#{notification_id}"}, ConsistentRead=True)["Item"]
+def created_record(table: Any, user: str, entry_id: str) -> dict[str, Any]:
+    """The stream's INSERT record of a new entry, from the item as it is in the table."""
+    item = table.get_item(Key={"pk": f"U#{user}", "sk": f"N#{entry_id}"}, ConsistentRead=True)["Item"]
     return insert_record(item, f"{uuid.uuid4().int % 10**21:021d}", table.latest_stream_arn)
 
 
+def liked(ingest: Handler, table: Any, actor: str, user: str) -> str:
+    """Ingest a like of the user's post by ``actor``; the id of the entry it started."""
+    action = Action("like", actor, user)
+    assert ingest(kafka_event(action.record())) == {"batchItemFailures": []}
+    return str(member_items(table, user)[action.action_id]["g"])
+
+
 def notify(ingest: Handler, table: Any, actor: str, user: str) -> tuple[str, dict[str, Any]]:
-    """Ingest a like of the user's post by ``actor``; its notification id and its stream record."""
-    assert ingest(kafka_event(like(actor, user))) == {"batchItemFailures": []}
-    notification_id = Action("like", actor, user).notification_id
-    return notification_id, created_record(table, user, notification_id)
+    """Ingest a like of the user's post by ``actor``; the id of the entry it started, and its stream record."""
+    entry_id = liked(ingest, table, actor, user)
+    return entry_id, created_record(table, user, entry_id)
 
 
 def received(stub: Any, connection_id: str) -> list[str]:
-    """The notification ids a tab was sent, in order."""
+    """The entry ids a tab was sent, in order."""
     return [message["notification"]["id"] for message in stub.messages[connection_id]]
+
+
+def dropped(caplog: pytest.LogCaptureFixture, connection_id: str) -> list[str]:
+    """Why the fan-out dropped messages to the connection, as it logged them."""
+    return [
+        str(getattr(record, "reason", ""))
+        for record in caplog.records
+        if record.getMessage() == "message dropped" and getattr(record, "connection", None) == connection_id
+    ]
+
+
+def sync(function: Any, context: Any, user: str, connection_id: str) -> dict[str, Any]:
+    """What the WebSocket API answers the user's tab that sends {"type": "sync"}: the inbox's first page, the counts."""
+    event = copy.deepcopy(load_event("ws-message.json"))
+    event["requestContext"]["connectionId"] = connection_id
+    event["requestContext"]["authorizer"].update({"principalId": user, "userId": user})
+    event["body"] = json.dumps({"type": "sync"})
+    answer: dict[str, Any] = json.loads(function("ws_message").lambda_handler(event, context)["body"])
+    return answer
 
 
 def failed_records(response: dict[str, Any]) -> set[str]:
@@ -454,19 +551,32 @@ def test_gone_connections_are_forgotten_and_the_live_ones_still_get_the_notifica
     for tab in tabs:
         store.connections.add(user, tab)
     stub.gone.update({tabs[1], tabs[3]})
-    notification_id, record = notify(ingest, table, "ann", user)
+    entry_id, record = notify(ingest, table, "ann", user)
 
     # When the stream brings the new notification
     response = fanout({"Records": [record]})
 
-    # Then the batch succeeds, the live tabs got the notification, and the gone ones are forgotten
+    # Then the batch succeeds, the live tabs got the new entry with the badge's counts, and the gone
+    # ones are forgotten
     assert response == {"batchItemFailures": []}
-    assert [received(stub, tab) for tab in tabs] == [[notification_id], [], [notification_id], []]
+    assert [received(stub, tab) for tab in tabs] == [[entry_id], [], [entry_id], []]
+    [message] = stub.messages[tabs[0]]
+    assert (message["type"], message["counts"]) == ("notification.created", {"unread": 1, "unseen": 1})
+    assert [actor["id"] for actor in message["notification"]["actors"]] == ["ann"]
+    assert message["notification"]["actorCount"] == 1
     assert sorted(store.connections.of(user)) == [tabs[0], tabs[2]]
 
 
-def test_a_connection_answering_500_fails_its_record_and_a_retry_reaches_it_without_a_visible_duplicate(
-    ingest: Handler, fanout: Handler, stub: Any, table: Any, store: Store, user: str
+def test_a_connection_answering_500_loses_that_message_without_a_retry_and_its_next_sync_brings_it(
+    ingest: Handler,
+    fanout: Handler,
+    function: Any,
+    context: Any,
+    stub: Any,
+    table: Any,
+    store: Store,
+    user: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given the user's working and broken tabs, and another user's tab
     other = f"{user}-other"
@@ -477,28 +587,38 @@ def test_a_connection_answering_500_fails_its_record_and_a_retry_reaches_it_with
     mine, my_record = notify(ingest, table, "ann", user)
     theirs, their_record = notify(ingest, table, "ben", other)
 
-    # When one batch brings both notifications
+    # When one batch brings both entries
     response = fanout({"Records": [my_record, their_record]})
 
-    # Then only the user's record failed; the working tab and the other user got theirs
-    assert failed_records(response) == {sequence_of(my_record)}
+    # Then no record failed, so none is retried (a retry would send the working tab everything again);
+    # the working tab and the other user got theirs, once
+    assert response == {"batchItemFailures": []}
     assert received(stub, working) == [mine]
     assert received(stub, others_tab) == [theirs]
+    # And the broken tab's message was dropped once botocore's retries answered 500, and logged
+    assert received(stub, broken) == []
+    assert dropped(caplog, broken) == ["InternalServerErrorException"]
     # And the broken tab is not forgotten: it is not gone, it failed
     assert sorted(store.connections.of(user)) == sorted([working, broken])
 
-    # When the broken tab recovers and the failed record is retried
+    # When the broken tab recovers and syncs, as a tab does when it reconnects
     stub.failing.clear()
-    assert fanout({"Records": [my_record]}) == {"batchItemFailures": []}
+    answer = sync(function, context, user, broken)
 
-    # Then the broken tab has it; the working tab was sent it again, under the same id, which it dedupes
-    assert received(stub, broken) == [mine]
-    assert received(stub, working) == [mine, mine]
-    assert received(stub, others_tab) == [theirs]
+    # Then the sync brings it the entry it missed, and the counts
+    assert [entry["id"] for entry in answer["page"]["items"]] == [mine]
+    assert answer["counts"] == {"unread": 1, "unseen": 1}
 
 
-def test_a_connection_slower_than_the_read_timeout_fails_its_record_without_holding_up_the_rest(
-    ingest: Handler, fanout: Handler, function: Any, stub: Any, table: Any, store: Store, user: str
+def test_a_connection_slower_than_the_read_timeout_loses_its_message_without_holding_up_the_rest(
+    ingest: Handler,
+    fanout: Handler,
+    function: Any,
+    stub: Any,
+    table: Any,
+    store: Store,
+    user: str,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
     # Given the user's slow tab (it answers after 4 s, past the client's 3 s read timeout), quick tab
     # and phone, and another user's tab
@@ -516,19 +636,22 @@ def test_a_connection_slower_than_the_read_timeout_fails_its_record_without_hold
     settings = fanout_settings()  # the fan-out function's own Management API client, and its limits
     config = aws_clients.management_api(str(settings.websocket_callback_url), settings.delivery_concurrency).meta.config
     timeout, attempts = config.read_timeout, config.retries["total_max_attempts"]  # type: ignore[attr-defined]
+    assert stub.delays[slow] > timeout
 
-    # When one batch brings both notifications
-    began = time.monotonic()
+    # When one batch brings both entries
     response = fanout({"Records": [my_record, their_record]})
-    elapsed = time.monotonic() - began
 
-    # Then the slow tab fails the user's record once the client's attempts timed out
-    assert failed_records(response) == {sequence_of(my_record)}
-    assert elapsed >= timeout * attempts
+    # Then no record failed: the slow tab's message was dropped once the client's attempts timed out, and logged
+    assert response == {"batchItemFailures": []}
+    assert dropped(caplog, slow) == ["ReadTimeoutError"]
     # And everything else was delivered: the quick tab, the phone, and the other user
     assert received(stub, quick) == [mine]
     assert pushes_to(phone) == [mine]
     assert received(stub, others_tab) == [theirs]
+    # And each attempt the client gave up on still reached the slow tab, late, as the same entry (a tab
+    # shows an entry once, by its id)
+    wait_for(lambda: len(received(stub, slow)) == attempts)
+    assert received(stub, slow) == [mine] * attempts
 
 
 def test_a_disabled_push_endpoint_is_switched_off_and_the_other_phones_and_tabs_are_served(
@@ -539,15 +662,15 @@ def test_a_disabled_push_endpoint_is_switched_off_and_the_other_phones_and_tabs_
     phones = [register_phone(function, store, user, f"token-{index}-{user}") for index in range(3)]
     (_, first), (dead, dead_arn), (_, third) = phones
     boto3.client("sns").set_endpoint_attributes(EndpointArn=dead_arn, Attributes={"Enabled": "false"})
-    notification_id, record = notify(ingest, table, "ann", user)
+    entry_id, record = notify(ingest, table, "ann", user)
 
     # When the stream brings a new notification
     response = fanout({"Records": [record]})
 
     # Then nothing failed: the live phones and the tab have it, and the disabled phone is switched off
     assert response == {"batchItemFailures": []}
-    assert (pushes_to(first), pushes_to(dead_arn), pushes_to(third)) == ([notification_id], [], [notification_id])
-    assert received(stub, f"{user}-tab") == [notification_id]
+    assert (pushes_to(first), pushes_to(dead_arn), pushes_to(third)) == ([entry_id], [], [entry_id])
+    assert received(stub, f"{user}-tab") == [entry_id]
     enabled = {stored.device.id: stored.device.enabled for stored in store.devices.of(user)}
     assert enabled == {phones[0][0]: True, dead: False, phones[2][0]: True}
 
@@ -566,7 +689,7 @@ def test_sns_throttling_fails_the_record_after_retries_while_the_tabs_get_the_no
     store.connections.add(user, f"{user}-tab")
     device, phone = register_phone(function, store, user, f"token-{user}")
     sns_faults.rule = when(lambda call: call.operation == "Publish", "Throttling")
-    notification_id, record = notify(ingest, table, "ann", user)
+    entry_id, record = notify(ingest, table, "ann", user)
 
     # When the stream brings a new notification
     response = fanout({"Records": [record]})
@@ -577,15 +700,15 @@ def test_sns_throttling_fails_the_record_after_retries_while_the_tabs_get_the_no
     assert pushes_to(phone) == []
     assert stored_device(store, user, device).device.enabled
     # And the tab was told anyway
-    assert received(stub, f"{user}-tab") == [notification_id]
+    assert received(stub, f"{user}-tab") == [entry_id]
 
     # When the throttling passes and the record is retried
     sns_faults.rule = None
     assert fanout({"Records": [record]}) == {"batchItemFailures": []}
 
     # Then the phone has it once; the tab was sent it again under the same id
-    assert pushes_to(phone) == [notification_id]
-    assert received(stub, f"{user}-tab") == [notification_id, notification_id]
+    assert pushes_to(phone) == [entry_id]
+    assert received(stub, f"{user}-tab") == [entry_id, entry_id]
 
 
 def test_a_push_that_times_out_fails_the_record_but_the_users_other_phones_are_still_pushed(
@@ -605,15 +728,15 @@ def test_a_push_that_times_out_fails_the_record_but_the_users_other_phones_are_s
     first, second = (stored.endpoint_arn for stored in store.devices.of(user))  # the order they are tried
     timeout = ReadTimeoutError(endpoint_url="https://sns.us-east-1.amazonaws.com/")
     sns_faults.rule = when(lambda call: call.operation == "Publish" and first in call.key, timeout)
-    notification_id, record = notify(ingest, table, "ann", user)
+    entry_id, record = notify(ingest, table, "ann", user)
 
     # When the stream brings a new notification
     response = fanout({"Records": [record]})
 
     # Then the record fails, and the second phone and the tab were served all the same
     assert failed_records(response) == {sequence_of(record)}
-    assert (pushes_to(first), pushes_to(second)) == ([], [notification_id])
-    assert received(stub, f"{user}-tab") == [notification_id]
+    assert (pushes_to(first), pushes_to(second)) == ([], [entry_id])
+    assert received(stub, f"{user}-tab") == [entry_id]
 
 
 # -- failures reach the on-failure destination -----------------------------------------------------
@@ -652,21 +775,23 @@ def written_lines(path: Path) -> list[str]:
 def test_a_record_the_fanout_keeps_failing_lands_in_the_dead_letters_file_with_its_reason(
     ingest: Handler,
     stream_poller: tuple[StreamPoller, Path],
-    short_backoff: None,
+    function: Any,
+    sns_faults: Faults,
     stub: Any,
+    table: Any,
     store: Store,
     user: str,
 ) -> None:
     # Given the fan-out mapping's poller feeding the fan-out function (botocore's retry delays shortened,
-    # the same attempts in the same order), and a tab of the user that always fails
+    # the same attempts in the same order), the user's tab, and a phone whose pushes SNS always throttles
+    # (a failing push fails its record; a failing tab no longer does)
     poller, path = stream_poller
-    store.connections.add(user, f"{user}-working")
-    store.connections.add(user, f"{user}-broken")
-    stub.failing.add(f"{user}-broken")
+    store.connections.add(user, f"{user}-tab")
+    device, phone = register_phone(function, store, user, f"token-{user}")
+    sns_faults.rule = when(lambda call: call.operation == "Publish", "Throttling")
 
     # When a like of the user's post is ingested
-    assert ingest(kafka_event(like("ann", user))) == {"batchItemFailures": []}
-    notification_id = Action("like", "ann", user).notification_id
+    entry_id = liked(ingest, table, "ann", user)
 
     # Then after the first attempt and every retry the record is written to the dead letters file, with why
     lines = wait_for(lambda: written_lines(path))
@@ -675,7 +800,10 @@ def test_a_record_the_fanout_keeps_failing_lands_in_the_dead_letters_file_with_i
     attempts = poller.mapping.max_retries + 1
     assert letter["reason"] == f"reported in batchItemFailures (1 of 1 records), after {attempts} attempts"
     [record] = letter["records"]
-    assert record["dynamodb"]["Keys"]["sk"] == {"S": f"N#{notification_id}"}
-    assert record["dynamodb"]["NewImage"]["a"] == {"S": "ann"}
-    # And the working tab was sent the notification on each attempt, always under the same id
-    assert received(stub, f"{user}-working") == [notification_id] * attempts
+    assert record["dynamodb"]["Keys"]["sk"] == {"S": f"N#{entry_id}"}
+    assert record["dynamodb"]["NewImage"]["a0"]["M"]["i"] == {"S": "ann"}
+    # And the phone got nothing and stays enabled; the tab was sent the entry on each attempt, always
+    # under the same id
+    assert pushes_to(phone) == []
+    assert stored_device(store, user, device).device.enabled
+    assert received(stub, f"{user}-tab") == [entry_id] * attempts

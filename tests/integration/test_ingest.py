@@ -11,11 +11,11 @@ from inbox.models import Preferences
 from inbox.store import Store
 
 from tests.conftest import load_event
-from tests.integration.helpers import exobook_like, kafka_event, like, unlike
+from tests.integration.helpers import exobook_like, kafka_event, like, post_of, unlike
 
 
 def inbox_of(store: Store, user: str) -> list[tuple[str, str]]:
-    page = InboxReader(store.notifications).page(user, limit=100)
+    page = InboxReader(store.queries).page(user, limit=100)
     return [(item.type.value, item.actor.id) for item in page.items]
 
 
@@ -150,7 +150,13 @@ def test_an_unlike_with_a_like_action_code_is_still_an_unlike(
     assert inbox_of(store, user) == [("like", "ann")]
 
     # When the worker sends the unlike on its subject with the like's action code 1
-    mislabelled = {"owner": user, "trigger_user": "ann", "action": 1, "resource_type": "POST", "resource_id": "post-1"}
+    mislabelled = {
+        "owner": user,
+        "trigger_user": "ann",
+        "action": 1,
+        "resource_type": "POST",
+        "resource_id": post_of("ann"),
+    }
     record = ("notifications.post.unlike", json.dumps(mislabelled).encode())
     response = ingest.lambda_handler(kafka_event(record, first_offset=10), context)
 

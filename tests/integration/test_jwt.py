@@ -252,17 +252,28 @@ def test_a_valid_token_is_allowed_by_the_websocket_authorizer(authorize: Any, is
     assert (effect(policy), policy["principalId"], policy["context"]) == ("Allow", USER, {"userId": USER})
 
 
-@pytest.mark.parametrize("kind", [*BAD_TOKENS, "no-query-string"])
+@pytest.mark.parametrize("kind", [kind for kind in BAD_TOKENS if kind != "empty"])
 def test_the_websocket_authorizer_denies_a_bad_token(authorize: Any, issuer: TokenIssuer, kind: str) -> None:
-    # Given a bad token, or none at all
-    token = None if kind == "no-query-string" else BAD_TOKENS[kind](issuer)
+    # Given a bad token
+    token = BAD_TOKENS[kind](issuer)
 
     # When it is presented on $connect
     policy = authorize(token)
 
-    # Then the answer is a Deny for nobody, with no context for the connect function
+    # Then the answer is a Deny for nobody (API Gateway's 403), with no context for the connect function
     assert (effect(policy), policy["principalId"]) == ("Deny", "anonymous")
     assert not policy.get("context")
+
+
+@pytest.mark.parametrize("token", ["", None], ids=["empty", "no-query-string"])
+def test_the_websocket_authorizer_fails_a_handshake_without_a_token_as_unauthorized(
+    authorize: Any, token: str | None
+) -> None:
+    # When $connect carries no token (the authorizer has no identity source: a token may come in
+    # the query or in the subprotocols, so API Gateway calls it without one too)
+    # Then it fails with the message API Gateway answers with 401
+    with pytest.raises(Exception, match=r"^Unauthorized$"):
+        authorize(token)
 
 
 # -- the issuer's key set: what refused tokens cost --------------------------------------------

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from inbox.ingest.producers import EXOBOOK_ACTIONS, SUPPORTED_TOPICS, InvalidRecord, adapt
 from inbox.models import EXCERPT_MAX_CHARS, NotificationEvent, Retraction
-from inbox.store.items import notification_from_item, notification_item
+from inbox.store.items import InboxState, entry_item, notification_from_item
 
 RECORD_TIME_MS = 1_795_000_000_000
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -116,8 +116,8 @@ def assert_adapts_or_refuses(topic: str, raw: bytes, culprits: set[str] | None =
         assert event.recipient_id
         assert event.resource.excerpt is None or len(event.resource.excerpt) <= EXCERPT_MAX_CHARS
         # Stored as the ingest stores it, read back as the API and the fan-out read it
-        item = notification_item(event, stored_at_ms=RECORD_TIME_MS, ttl_seconds=86_400)
-        notification = notification_from_item(item, watermark=0)
+        item = entry_item(event, event.notification_id, now_ms=RECORD_TIME_MS, ttl_seconds=86_400)
+        notification = notification_from_item(item, InboxState())
         assert notification.id == event.notification_id
         assert notification.created_at.tzinfo is not None
         json.dumps(notification.model_dump(mode="json", by_alias=True))

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from inbox.ingest.flood import FloodLimits
 from inbox.ingest.ingestor import EarlierEventFailed, Event, Ingestor, RecordOutcome
 from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction
+from inbox.store.notifications import Stored
 
 from tests.fakes.store import InMemoryIngestStore, InMemoryNotifications, InMemoryPreferences
 
@@ -113,9 +114,9 @@ class RendezvousNotifications(InMemoryNotifications):
         super().__init__()
         self.rendezvous = threading.Barrier(2, timeout=5)
 
-    def put(self, event: NotificationEvent) -> bool:
+    def add_to_group(self, event: NotificationEvent, entry_id: str, *, at_ms: int | None = None) -> Stored:
         self.rendezvous.wait()
-        return super().put(event)
+        return super().add_to_group(event, entry_id, at_ms=at_ms)
 
 
 def test_recipients_are_applied_side_by_side() -> None:
@@ -143,8 +144,8 @@ def test_an_actor_past_its_limit_is_dropped_and_others_still_notify() -> None:
         limits=limits,
     )
 
-    # Then bob's first three are stored, the fourth is dropped, and carol's is stored
-    assert [outcomes[f"r{index}"] for index in range(5)] == [["created"]] * 3 + [["flood_dropped"], ["created"]]
+    # Then bob's first three are stored, the fourth is dropped, and carol's joins bob's like of p1
+    assert [outcomes[f"r{index}"] for index in range(5)] == [["created"]] * 3 + [["flood_dropped"], ["grouped"]]
 
 
 def test_a_recipient_past_the_window_total_is_dropped_until_the_next_window() -> None:
@@ -157,9 +158,10 @@ def test_a_recipient_past_the_window_total_is_dropped_until_the_next_window() ->
     same_window = ingest(store, ("r0", [like("bob", "alice")]), ("r1", [like("carol", "alice")]), limits=limits)
     next_window = ingest(store, ("r2", [like("dave", "alice")]), limits=limits, now=3600.0)
 
-    # Then the fifth is stored, the sixth dropped, and the next window starts afresh
-    assert same_window == {"r0": ["created"], "r1": ["flood_dropped"]}
-    assert next_window == {"r2": ["created"]}
+    # Then the fifth is stored (it joins the likes of her post), the sixth dropped, and the next
+    # flood window starts afresh (its like joins the group, which takes members for a day)
+    assert same_window == {"r0": ["grouped"], "r1": ["flood_dropped"]}
+    assert next_window == {"r2": ["grouped"]}
 
 
 def test_a_redelivered_event_is_admitted_again_not_counted_twice() -> None:

@@ -7,30 +7,38 @@ Gateway's limit) and the push payload (4 KB, APNs' and FCM's limit).
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from inbox.delivery.changes import InboxChange
+from inbox.delivery.changes import ChangeKind, InboxChange
 from inbox.delivery.messages import WEBSOCKET_FRAME_LIMIT, websocket_message
 from inbox.delivery.push import PLATFORM_PAYLOAD_LIMIT, push_message
-from inbox.models import Actor, Notification, NotificationType, Resource, fit_excerpt
+from inbox.models import Actor, LiveCounts, Notification, NotificationEvent, NotificationType, Resource, fit_excerpt
+from inbox.store.items import InboxState, entry_item, notification_from_item
+from inbox.timestamps import to_ms
+
+from tests.builders import AT, entry
+
+ENTRY_ID = "mfrggzdfmztwq2lknnwg23tpoa"
 
 
-def notification(excerpt: str | None, *, avatar: str | None = "https://cdn.example.com/bob.png") -> Notification:
-    return Notification(
-        id="mfrggzdfmztwq2lknnwg23tpoa",
+def notification(excerpt: str | None) -> Notification:
+    return entry(excerpt, entry_id=ENTRY_ID)
+
+
+def created(excerpt: str | None) -> tuple[InboxChange, Notification]:
+    """A new entry's change, its item written with ``excerpt`` (by other means than the ingest), and the entry."""
+    event = NotificationEvent(
         type=NotificationType.REPLY,
-        actor=Actor(id="bob", username="Bob", avatar=avatar),
-        resource=Resource(type="post", id="p1", excerpt=excerpt),
-        created_at=datetime(2026, 11, 23, 10, tzinfo=UTC),
-        read=False,
+        recipient_id="alice",
+        actor=Actor(id="bob", username="Bob"),
+        resource=Resource(type="post", id="p1"),
+        occurred_at=AT,
     )
-
-
-def created(item: Notification) -> InboxChange:
-    message = {"type": "notification.created", "notification": item.model_dump(mode="json", by_alias=True)}
-    return InboxChange("alice", message, created=item)
+    item = entry_item(event, ENTRY_ID, now_ms=to_ms(AT), ttl_seconds=86_400)
+    if excerpt is not None:
+        item["x"] = excerpt
+    return InboxChange("alice", ChangeKind.CREATED, ENTRY_ID, item=item), notification_from_item(item, InboxState())
 
 
 def json_size(item: Notification) -> int:
@@ -122,11 +130,11 @@ def test_a_push_within_the_limit_is_untouched() -> None:
 
 def test_a_notification_over_the_websocket_limit_is_sent_with_a_shortened_excerpt() -> None:
     # Given a new notification with a 200 KB excerpt (an item written by other means than the ingest)
-    original = notification("ü" * 200_000)
-    assert len(json.dumps(created(original).message).encode()) > WEBSOCKET_FRAME_LIMIT
+    change, original = created("ü" * 200_000)
+    assert len(original.model_dump_json().encode()) > WEBSOCKET_FRAME_LIMIT
 
     # When its WebSocket message is made
-    data = websocket_message(created(original))
+    data = websocket_message(change, InboxState())
 
     # Then it fits in one message, nearly filling it, and carries the notification with a shortened excerpt
     assert WEBSOCKET_FRAME_LIMIT - 20 < len(data) <= WEBSOCKET_FRAME_LIMIT
@@ -136,7 +144,20 @@ def test_a_notification_over_the_websocket_limit_is_sent_with_a_shortened_excerp
 
 
 def test_messages_within_the_limit_are_sent_as_they_are() -> None:
-    small = created(notification("short"))
-    assert websocket_message(small) == json.dumps(small.message, separators=(",", ":")).encode()
-    read = InboxChange("alice", {"type": "notification.read", "id": "mfrggzdfmztwq2lknnwg23tpoa"})
-    assert json.loads(websocket_message(read)) == read.message
+    # Given a small new entry and a read change
+    change, small = created("short")
+    read = InboxChange("alice", ChangeKind.READ, ENTRY_ID)
+    counts = LiveCounts(unread=3, unseen=1)
+
+    # When their messages are made, then they carry the entry (or its id) untouched, and the counts
+    expected = {
+        "type": "notification.created",
+        "counts": {"unread": 3, "unseen": 1},
+        "notification": small.model_dump(mode="json", by_alias=True),
+    }
+    assert json.loads(websocket_message(change, InboxState(), counts)) == expected
+    assert json.loads(websocket_message(read, InboxState(), counts)) == {
+        "type": "notification.read",
+        "id": ENTRY_ID,
+        "counts": {"unread": 3, "unseen": 1},
+    }

@@ -7,13 +7,17 @@ against the pipeline's budgets. Units are exact, so the tests assert these same 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from inbox.api.reader import InboxReader
-from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction
+from inbox.ingest.grouping import group_entry_id
+from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction, hashed_id
+from inbox.store.items import actor_value, entry_item
+from inbox.store.keys import archived_partition
+from inbox.store.listing import Listing, Status
+from inbox.timestamps import now_ms
 
 from inbox_dev.capacity_meter import CapacityMeter, metering
 
@@ -21,6 +25,8 @@ if TYPE_CHECKING:
     from inbox.store import Store
 
 SIZES = (10, 10_000)
+ARCHIVE = Listing(status=Status.ARCHIVED)
+MENTIONS = Listing(types=frozenset({NotificationType.MENTION, NotificationType.REPLY}))
 FLOOD_WINDOW = 1_795_000_000
 
 
@@ -33,58 +39,108 @@ class Consumed:
 
 @dataclass(frozen=True)
 class Budget:
-    """At most this many units of one kind (and requests, where the budget says)."""
+    """At most this many read and write units (and requests, where the budget says)."""
 
-    kind: str  # "read" or "write"
-    units: float
+    reads: float | None = None
+    writes: float | None = None
     requests: int | None = None
 
     def holds(self, consumed: Consumed) -> bool:
-        units = consumed.read_units if self.kind == "read" else consumed.write_units
-        return units <= self.units and (self.requests is None or consumed.requests <= self.requests)
+        return (
+            (self.reads is None or consumed.read_units <= self.reads)
+            and (self.writes is None or consumed.write_units <= self.writes)
+            and (self.requests is None or consumed.requests <= self.requests)
+        )
 
     def __str__(self) -> str:
-        text = f"≤ {self.units:g} {'RCU' if self.kind == 'read' else 'WCU'}"
+        parts = [f"≤ {self.reads:g} RCU"] if self.reads is not None else []
+        parts += [f"≤ {self.writes:g} WCU"] if self.writes is not None else []
+        text = " and ".join(parts)
         return f"{text} in ≤ {self.requests} requests" if self.requests else text
 
 
-# The pipeline's budgets; retracting and the unread listing have none of their own, so they
-# are held to their nearest kin (a delete, the full listing).
+# The pipeline's budgets (docs/data-model.md); an unlike has none of its own and is held to a delete's.
 BUDGETS = {
-    "store": Budget("write", 2),
-    "store_duplicate": Budget("write", 1),
-    # Flood control: one counter update per notification (the store's budget plus 1), and the
-    # window's total read once per recipient per batch.
-    "flood_counter": Budget("write", 1),
-    "flood_total": Budget("read", 1, requests=1),
-    "retract": Budget("write", 3),
-    "list_20": Budget("read", 2, requests=2),
-    "list_unread_20": Budget("read", 2, requests=2),
-    "unread_count": Budget("read", 2),
-    "mark_one_read": Budget("write", 3),
-    "mark_all_read": Budget("write", 2, requests=1),
-    "delete": Budget("write", 3),
+    "group_start": Budget(writes=3),
+    "group_join": Budget(writes=4),
+    "member_redelivered": Budget(writes=1),
+    "store_mention": Budget(writes=3),
+    "store_duplicate": Budget(writes=1),
+    # Flood control: one counter update per notification, and the window's total read once per
+    # recipient per batch.
+    "flood_counter": Budget(writes=1),
+    "flood_total": Budget(reads=1, requests=1),
+    "retract": Budget(writes=3),
+    "list_20": Budget(reads=3, requests=2),
+    "list_unread_20": Budget(reads=3, requests=2),
+    "list_archived_20": Budget(reads=3, requests=2),
+    "list_mentions_20": Budget(reads=2, requests=2),
+    "unread_count": Budget(reads=8),
+    "counts": Budget(reads=8),
+    "unseen_count_after_open": Budget(reads=1),
+    "seen_all": Budget(writes=2),
+    "seen_all_nothing_unseen": Budget(reads=1, writes=0),
+    "mark_one_read": Budget(writes=3),
+    # A mention or reply is also in the tabs index, which holds a copy of its read state: one more.
+    "mark_read_mention": Budget(writes=4),
+    "mark_unread": Budget(writes=3),
+    "archive": Budget(writes=3),
+    "unarchive": Budget(writes=3),
+    "delete": Budget(writes=3),
+    "mark_all_read": Budget(writes=2, requests=1),
+    "clear_all": Budget(writes=2, requests=1),
 }
+# Every tenth entry of a filled inbox is a mention; every other one of the oldest few is archived.
+MENTION_EVERY = 10
+ARCHIVED = 25
+SHOWN_ACTORS = ("ann", "ben", "cat")
 
 
-def like(recipient: str, index: int) -> NotificationEvent:
+def like(recipient: str, index: int, actor: str = "actor") -> NotificationEvent:
     """A like with a full actor and excerpt: the size of a typical notification."""
     return NotificationEvent(
         type=NotificationType.LIKE,
         recipient_id=recipient,
-        # Fixed-width numbers: every item has the same size, whichever ones a query happens to read.
         actor=Actor(
-            id=f"actor-{index:04d}", username=f"Actor {index:04d}", avatar=f"https://cdn.example.com/a/{index:04d}.png"
+            id=f"{actor}-{index % 1000:03d}",
+            username=f"{actor.title()} {index % 1000:03d}",
+            avatar=f"https://cdn.example.com/avatars/{actor}-{index % 1000:03d}.png",
         ),
         resource=Resource(type="post", id=f"post-{index:06d}", excerpt="Shipping the inbox today, finally!"),
         occurred_at=datetime.now(UTC),
     )
 
 
+def mention(recipient: str, index: int) -> NotificationEvent:
+    liked = like(recipient, index)
+    return liked.model_copy(update={"type": NotificationType.MENTION})
+
+
+def like_entry(user: str, index: int, now_ms: int, ttl_seconds: int) -> dict[str, Any]:
+    """The item of a like stored as an entry of its own, as a stream record carries it."""
+    liked = like(user, index)
+    return entry_item(liked, liked.notification_id, now_ms=now_ms, ttl_seconds=ttl_seconds)
+
+
+def filled_item(user: str, index: int, now_ms: int) -> dict[str, Any]:
+    """Entry ``index`` of a filled inbox: a group of three likes, or every tenth a mention; the oldest archived."""
+    if index % MENTION_EVERY == MENTION_EVERY - 1:
+        event = mention(user, index)
+        return entry_item(event, event.notification_id, now_ms=now_ms, ttl_seconds=86_400)
+    item = entry_item(like(user, index), hashed_id("filled", user, str(index)), now_ms=now_ms, ttl_seconds=86_400)
+    actors = [actor_value(like(user, index, actor).actor) for actor in SHOWN_ACTORS]
+    item.update({"a0": actors[0], "a1": actors[1], "a2": actors[2], "n": 3})
+    if index < ARCHIVED and index % 2 == 0:
+        item["g1pk"] = archived_partition(user)
+    return item
+
+
 def fill(store: Store, user: str, count: int) -> None:
-    """Give ``user`` ``count`` unread notifications."""
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        list(pool.map(lambda index: store.notifications.put(like(user, index)), range(count)))
+    """Give ``user`` ``count`` unread, unseen entries (groups of three actors and mentions), written directly."""
+    start = now_ms() - count - 60_000
+    with store.table.batch_writer() as batch:
+        for index in range(count):
+            batch.put_item(Item=filled_item(user, index, start + index))
 
 
 def consumed(meter: CapacityMeter, operation: Callable[[], Any]) -> Consumed:
@@ -94,36 +150,52 @@ def consumed(meter: CapacityMeter, operation: Callable[[], Any]) -> Consumed:
 
 
 def measure_operations(store: Store, owner: str) -> dict[str, Consumed]:
-    """Every inbox operation once, for ``owner``, reads first so that they see the inbox as filled."""
-    reader = InboxReader(store.notifications)
-    notifications = store.notifications
-    fresh = like(owner, 10**6)
-    undone = like(owner, 10**6 + 1)
-    retraction = Retraction(
-        type=undone.type,
+    """Every inbox operation once, for ``owner``: reads of the filled inbox first, then writes."""
+    reader = InboxReader(store.queries)
+    notifications, entries, watermarks = store.notifications, store.entries, store.watermarks
+    first = like(owner, 10**6)
+    joiner = like(owner, 10**6, actor="joiner")
+    unliked = Retraction(
+        type=first.type,
         recipient_id=owner,
-        actor_id=undone.actor.id,
-        resource_type=undone.resource.type,
-        resource_id=undone.resource.id,
+        actor_id=first.actor.id,
+        resource_type="post",
+        resource_id=first.resource.id,
     )
+    group_id = group_entry_id(owner, "like\x1fpost\x1f" + first.resource.id, 0)
     with metering(store.table.meta.client) as meter:
         figures = {
             "list_20": consumed(meter, lambda: reader.page(owner, limit=20)),
             "list_unread_20": consumed(meter, lambda: reader.page(owner, limit=20, unread_only=True)),
+            "list_archived_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=ARCHIVE)),
+            "list_mentions_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=MENTIONS)),
             "unread_count": consumed(meter, lambda: reader.unread_count(owner)),
-            "flood_counter": consumed(
-                meter, lambda: store.flood.count(owner, fresh.notification_id, "actor-0", FLOOD_WINDOW, 3600, 20)
-            ),
-            "flood_total": consumed(meter, lambda: store.flood.total(owner, FLOOD_WINDOW)),
-            "store": consumed(meter, lambda: notifications.put(fresh)),
-            "store_duplicate": consumed(meter, lambda: notifications.put(fresh)),
+            "counts": consumed(meter, lambda: reader.counts(owner)),
+            "seen_all": consumed(meter, lambda: watermarks.seen_all(owner)),
+            "seen_all_nothing_unseen": consumed(meter, lambda: watermarks.seen_all(owner)),
+            "group_start": consumed(meter, lambda: notifications.add_to_group(first, group_id)),
+            "group_join": consumed(meter, lambda: notifications.add_to_group(joiner, group_id)),
+            "member_redelivered": consumed(meter, lambda: notifications.add_to_group(joiner, group_id)),
+            "store_mention": consumed(meter, lambda: notifications.put(mention(owner, 10**6))),
+            "store_duplicate": consumed(meter, lambda: notifications.put(mention(owner, 10**6))),
         }
-        notifications.put(undone)
-        figures["retract"] = consumed(meter, lambda: notifications.retract(retraction))
-        newest = reader.page(owner, limit=2).items
-        figures["mark_one_read"] = consumed(meter, lambda: notifications.mark_read(owner, newest[0].id))
-        figures["delete"] = consumed(meter, lambda: notifications.delete(owner, newest[1].id))
-        figures["mark_all_read"] = consumed(meter, lambda: notifications.mark_all_read(owner))
+        figures["unseen_count_after_open"] = consumed(meter, lambda: store.queries.unseen(owner))
+        figures["flood_counter"] = consumed(
+            meter, lambda: store.flood.count(owner, first.notification_id, "actor-0", FLOOD_WINDOW, 3600, 20)
+        )
+        figures["flood_total"] = consumed(meter, lambda: store.flood.total(owner, FLOOD_WINDOW))
+        figures["retract"] = consumed(meter, lambda: notifications.retract(unliked))
+        newest = reader.page(owner, limit=6).items
+        groups = [item.id for item in newest if item.type is NotificationType.LIKE]
+        [mentioned] = [item.id for item in newest if item.type is NotificationType.MENTION][:1]
+        figures["mark_one_read"] = consumed(meter, lambda: entries.mark_read(owner, groups[0]))
+        figures["mark_read_mention"] = consumed(meter, lambda: entries.mark_read(owner, mentioned))
+        figures["mark_unread"] = consumed(meter, lambda: entries.mark_unread(owner, groups[0]))
+        figures["archive"] = consumed(meter, lambda: entries.archive(owner, groups[1]))
+        figures["unarchive"] = consumed(meter, lambda: entries.unarchive(owner, groups[1]))
+        figures["delete"] = consumed(meter, lambda: entries.delete(owner, groups[2]))
+        figures["mark_all_read"] = consumed(meter, lambda: watermarks.read_all(owner))
+        figures["clear_all"] = consumed(meter, lambda: watermarks.clear_all(owner))
     return figures
 
 

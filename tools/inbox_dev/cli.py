@@ -21,8 +21,9 @@ from typing import Any
 import requests
 
 from inbox_dev.cost import Usage
-from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, DevStack, PortInUse, StackConfig, StackUrls
+from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, DevStack, PortInUse, StackConfig, StackUrls, UnknownParameter
 
+DAY_MS = 86_400_000
 SYMBOLS = {"starting": "…", "ready": "✓", "failed": "✗"}
 
 
@@ -54,7 +55,7 @@ def summary(urls: StackUrls, config: StackConfig) -> str:
     rows = [
         ("Page", urls.page),
         ("HTTP API", f"{urls.http_api}  (OpenAPI {urls.http_api}/openapi.json, Swagger UI {urls.http_api}/docs)"),
-        ("WebSocket API", f"{urls.websocket}?token=<JWT>"),
+        ("WebSocket API", f"{urls.websocket}  (subprotocols bearer, <JWT>; or ?token=<JWT>)"),
         ("Management API", f"{urls.management_api}/@connections/{{id}}"),
         ("Kafka bootstrap", urls.kafka),
         ("DynamoDB Local", f"{urls.dynamodb}  (table {urls.table}, {'on disk' if config.data_dir else 'in memory'})"),
@@ -90,6 +91,7 @@ def dev(arguments: argparse.Namespace) -> int:
         state_dir=arguments.state_dir,
         echo_logs=not arguments.quiet,
         faults=faults,
+        parameter_overrides=dict(arguments.parameter_overrides),
     )
     if config.data_dir:
         config.data_dir.mkdir(parents=True, exist_ok=True)
@@ -101,7 +103,7 @@ def dev(arguments: argparse.Namespace) -> int:
     print("Starting the local stack (template.yaml)", flush=True)
     try:
         urls = stack.start()
-    except PortInUse as error:
+    except (PortInUse, UnknownParameter) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except Exception as error:
@@ -181,7 +183,9 @@ def seed(arguments: argparse.Namespace) -> int:
     state = running_stack(arguments.state_dir)
     os.environ.update(state["functions"]["ApiFunction"])
     from inbox import wiring
+    from inbox.ingest.grouping import group_entry_id, group_key
     from inbox.models import Actor, NotificationEvent, NotificationType, Resource
+    from inbox.store.notifications import Stored
 
     from inbox_dev.devserver import DEMO_USERS
     from inbox_dev.samples import POST_TEXTS, avatar, display_name
@@ -196,7 +200,8 @@ def seed(arguments: argparse.Namespace) -> int:
     def sample(recipient: str) -> tuple[NotificationEvent, bool]:
         kind = rng.choice(list(NotificationType))
         actor = rng.choice([actor for actor in actors if actor != recipient])
-        post = Resource(type="post", id=f"post-{rng.randrange(10**6):06d}", excerpt=rng.choice(POST_TEXTS))
+        # A few posts per recipient, so that their likes and reposts group.
+        post = Resource(type="post", id=f"post-{rng.randrange(20):02d}", excerpt=rng.choice(POST_TEXTS))
         event = NotificationEvent(
             type=kind,
             recipient_id=recipient,
@@ -208,8 +213,16 @@ def seed(arguments: argparse.Namespace) -> int:
 
     def put(sampled: tuple[NotificationEvent, bool]) -> None:
         event, read = sampled
-        if store.notifications.put(event, stored_at_ms=int(event.occurred_at.timestamp() * 1000)) and read:
-            store.notifications.mark_read(event.recipient_id, event.notification_id)
+        at_ms = int(event.occurred_at.timestamp() * 1000)
+        group = group_key(event)
+        if group is None:
+            entry_id = event.notification_id
+            stored = store.notifications.put(event, at_ms=at_ms)
+        else:
+            entry_id = group_entry_id(event.recipient_id, group, at_ms // DAY_MS)
+            stored = store.notifications.add_to_group(event, entry_id, at_ms=at_ms)
+        if stored is Stored.CREATED and read:
+            store.entries.mark_read(event.recipient_id, entry_id)
 
     samples = [sample(recipient) for _ in range(arguments.per_user) for recipient in recipients]
     with ThreadPoolExecutor(max_workers=16) as pool, tqdm(total=len(samples), unit="notification") as bar:
@@ -248,7 +261,8 @@ def _endpoint_without_table(arguments: argparse.Namespace) -> bool:
 
 
 def export_backup(arguments: argparse.Namespace) -> int:
-    """One user's notifications (read state, tombstones), devices and preferences as JSON Lines."""
+    """One user's entries (read and archived state, tombstones), group members, watermarks, preferences
+    and devices as JSON Lines."""
     from botocore.exceptions import BotoCoreError, ClientError
     from tqdm import tqdm
 
@@ -314,11 +328,10 @@ def import_backup(arguments: argparse.Namespace) -> int:
         print(f"error: {arguments.file}: {error}; nothing was written", file=sys.stderr)
         return 1
     moved = f" (exported as {parsed.header.user})" if parsed.user != parsed.header.user else ""
-    expired = f"; {parsed.expired} expired items left out" if parsed.expired else ""
-    if parsed.devices_left_out:
-        expired += f"; {parsed.devices_left_out} devices left out (their push endpoints belong to {parsed.header.user})"
+    notes = _left_out(parsed.header.user, parsed.expired, parsed.left_out)
     if arguments.dry_run:
-        print(f"{arguments.file} is valid: it would write {backup.describe(parsed.counts)} for {parsed.user}{moved}.")
+        would = backup.describe(parsed.counts)
+        print(f"{arguments.file} is valid: it would write {would} for {parsed.user}{moved}{notes}.")
         return 0
     try:
         table, name = _backup_table(arguments)
@@ -327,8 +340,24 @@ def import_backup(arguments: argparse.Namespace) -> int:
     except (BotoCoreError, ClientError) as error:
         print(f"error: {error}; part of the file may be written: importing it again is safe", file=sys.stderr)
         return 1
-    print(f"Imported {backup.describe(parsed.counts)} for {parsed.user}{moved} into {name}{expired}.")
+    print(f"Imported {backup.describe(parsed.counts)} for {parsed.user}{moved} into {name}{notes}.")
     return 0
+
+
+def _left_out(original: str, expired: int, left_out: dict[str, int]) -> str:
+    """What an import leaves out of a file exported from `original`, and why, for its summary."""
+    from inbox_dev.backup import describe
+
+    reasons = {
+        "device": f"their push endpoints belong to {original}",
+        "member": f"their ids are those of actions addressed to {original}",
+        "tombstone": "they name no action whose id could be recomputed",
+    }
+    notes = f"; {expired} expired items left out" if expired else ""
+    for kind, reason in reasons.items():
+        if left_out.get(kind):
+            notes += f"; {describe({kind: left_out[kind]})} left out ({reason})"
+    return notes
 
 
 def bench(arguments: argparse.Namespace) -> int:
@@ -368,6 +397,13 @@ def _positive(text: str) -> int:
     return number
 
 
+def _parameter(text: str) -> tuple[str, str]:
+    name, separator, value = text.partition("=")
+    if not separator or not name:
+        raise argparse.ArgumentTypeError(f"{text} is not NAME=VALUE")
+    return name, value
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="inbox_dev", description=__doc__)
     common = argparse.ArgumentParser(add_help=False)
@@ -392,6 +428,15 @@ def parser() -> argparse.ArgumentParser:
     )
     start.add_argument("--persist", action="store_true", help="keep DynamoDB's data on disk between runs")
     start.add_argument("--quiet", action="store_true", help="function logs to files only, not the console")
+    start.add_argument(
+        "--parameter-overrides",
+        nargs="+",
+        type=_parameter,
+        default=[],
+        metavar="NAME=VALUE",
+        help="template parameters for the functions and the APIs, as sam deploy takes them "
+        "(HttpWriteThrottlingBurstLimit=2 HttpWriteThrottlingRateLimit=1 to try 429s); the table keeps its defaults",
+    )
     start.set_defaults(run=dev)
 
     mint = commands.add_parser("token", parents=[common], help="mint a token for a user of the running stack")

@@ -170,11 +170,12 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
 
 def notification_item_bytes() -> int:
     """DynamoDB's size of the typical stored notification (names plus values), as ingest writes it."""
-    from inbox.store.items import notification_item
+    from inbox.store.items import entry_item
 
     from inbox_dev.capacity import like
 
-    item = notification_item(like("user-0123456789", 1), stored_at_ms=1_795_000_000_000, ttl_seconds=90 * 86_400)
+    liked = like("user-0123456789", 1)
+    item = entry_item(liked, liked.notification_id, now_ms=1_795_000_000_000, ttl_seconds=90 * 86_400)
     size = 0
     for name, value in item.items():
         size += len(name.encode())

@@ -6,6 +6,9 @@ issuer's keys, issuer, audience, expiry; claims into ``requestContext.authorizer
 The WebSocket API runs $connect through the route's REQUEST authorizer and integration,
 $disconnect when a socket closes, and serves the Management API (``/@connections/{id}``) that
 the fanout function posts to. Functions cannot tell these events from API Gateway's.
+
+Both APIs write access logs in the template's formats, and the HTTP API throttles each route as
+its stage does (429 with API Gateway's body), so a client's handling of 429 can be tried here.
 """
 
 from __future__ import annotations
@@ -14,19 +17,23 @@ import asyncio
 import base64
 import contextlib
 import fnmatch
+import json
+import re
 import secrets
+import threading
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, Protocol
 
 import jwt
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from inbox_dev.runtime import ACCOUNT_ID, REGION, FunctionError
-from inbox_dev.template import HttpRoute, WebSocketRoute
+from inbox_dev.template import HttpRoute, Throttle, WebSocketRoute
 
 # API Gateway's limits: a WebSocket frame or Management API message is at most 128 KB.
 MAX_WEBSOCKET_MESSAGE_BYTES = 128 * 1024
@@ -47,6 +54,80 @@ def _request_id() -> str:
 
 def _json(status: int, body: Any, headers: Mapping[str, str] | None = None) -> web.Response:
     return web.json_response(body, status=status, headers=headers)
+
+
+# -- throttling and access logs ----------------------------------------------------------------
+
+# API Gateway's own answer to a throttled request, byte for byte.
+TOO_MANY_REQUESTS = {"message": "Too Many Requests"}
+TOO_MANY_REQUESTS_BODY = json.dumps(TOO_MANY_REQUESTS, separators=(",", ":"))
+# API Gateway answers 401 (not 500) when a Lambda authorizer fails with exactly this message.
+UNAUTHORIZED_ERROR = "Unauthorized"
+SUBPROTOCOL_HEADER = "sec-websocket-protocol"
+_CONTEXT_VARIABLE = re.compile(r"\$context\.([A-Za-z0-9_.]+)")
+
+
+class TokenBucket:
+    """API Gateway's throttling of one route: ``burst`` requests at once, refilled at ``rate`` per second."""
+
+    def __init__(self, throttle: Throttle, clock: Callable[[], float] = time.monotonic) -> None:
+        self._throttle = throttle
+        self._clock = clock
+        self._tokens = float(throttle.burst)
+        self._at = clock()
+        self._lock = threading.Lock()
+
+    def take(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            self._tokens = min(float(self._throttle.burst), self._tokens + (now - self._at) * self._throttle.rate)
+            self._at = now
+            if self._tokens < 1:
+                return False
+            self._tokens -= 1
+            return True
+
+
+@dataclass
+class AccessLog:
+    """An API's access log: one line per request in the template's format, written to a file.
+
+    ``$context`` variables the local gateway does not know are written as API Gateway writes a
+    missing value, "-".
+    """
+
+    format: str
+    path: Path
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def write(self, variables: Mapping[str, Any]) -> None:
+        def value(match: re.Match[str]) -> str:
+            found = variables.get(match.group(1))
+            return "-" if found is None or found == "" else str(found).replace('"', '\\"')
+
+        line = _CONTEXT_VARIABLE.sub(value, self.format)
+        with self._lock, self.path.open("a") as log:
+            log.write(line + "\n")
+
+
+@dataclass
+class _Logged:
+    """What a request's access log line says beyond the request itself, filled in as it is handled."""
+
+    route_key: str | None = None
+    request_id: str | None = None
+    user: str | None = None
+    error_message: str | None = None
+    integration_error: str | None = None
+
+
+_LOGGED = web.RequestKey("access_log", _Logged)
+
+
+def _logged(request: web.Request) -> _Logged:
+    if _LOGGED not in request:
+        request[_LOGGED] = _Logged()
+    return request[_LOGGED]
 
 
 class Invocable(Protocol):
@@ -108,6 +189,12 @@ class HttpApi:
     functions: FunctionInvoker
     authorizer: JwtAuthorizer
     cors: Mapping[str, Any] = field(default_factory=dict)
+    # By route key, as template.http_throttles reads them; a route without one is not throttled.
+    throttles: Mapping[str, Throttle] = field(default_factory=dict)
+    access_log: AccessLog | None = None
+    # The buckets' time; a test may hold it still, so that a burst's count does not depend on its speed.
+    clock: Callable[[], float] = time.monotonic
+    _buckets: dict[str, TokenBucket] = field(init=False, default_factory=dict)
 
     def app(self) -> web.Application:
         app = web.Application(client_max_size=10 * 1024 * 1024)
@@ -115,8 +202,46 @@ class HttpApi:
         for route in sorted(self.routes, key=lambda route: route.path.count("{")):
             app.router.add_route(route.method, route.path, self._handler(route))
         app.router.add_route("OPTIONS", "/{tail:.*}", self._preflight)
+        self._buckets = {key: TokenBucket(throttle, self.clock) for key, throttle in self.throttles.items()}
+        app.middlewares.append(self._access_logging)
         app.middlewares.append(self._api_gateway_errors)
         return app
+
+    @web.middleware
+    async def _access_logging(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        started = time.time()
+        logged = _logged(request)
+        response: web.StreamResponse = await handler(request)
+        if self.access_log is not None:
+            self.access_log.write(
+                {
+                    "requestId": logged.request_id or _request_id(),
+                    "requestTime": _request_time(started),
+                    "identity.sourceIp": request.remote,
+                    "httpMethod": request.method,
+                    "routeKey": logged.route_key,
+                    "status": response.status,
+                    "protocol": f"HTTP/{request.version.major}.{request.version.minor}",
+                    "responseLength": response.content_length,
+                    "responseLatency": int((time.time() - started) * 1000),
+                    "authorizer.claims.sub": logged.user,
+                    "error.message": logged.error_message,
+                    "integrationErrorMessage": logged.integration_error,
+                }
+            )
+        return response
+
+    def _admit(self, request: web.Request, route: HttpRoute) -> bool:
+        """Whether the route's bucket has room for this request.
+
+        Checked before the token: AWS does not document the order for an HTTP API's JWT authorizer, and
+        this way a flood of requests without a valid token is throttled too.
+        """
+        bucket = self._buckets.get(route.route_key)
+        if bucket is None or bucket.take():
+            return True
+        _logged(request).error_message = TOO_MANY_REQUESTS["message"]
+        return False
 
     def _cors_headers(self, request: web.Request) -> dict[str, str]:
         origins = self.cors.get("AllowOrigins", [])
@@ -145,15 +270,24 @@ class HttpApi:
 
     def _handler(self, route: HttpRoute) -> Callable[[web.Request], Any]:
         async def handle(request: web.Request) -> web.Response:
+            logged = _logged(request)
+            logged.route_key = route.route_key
+            if not self._admit(request, route):
+                return web.Response(status=429, text=TOO_MANY_REQUESTS_BODY, content_type="application/json")
             claims = None
             if route.authorized:
                 claims = self.authorizer.claims(request.headers.get("Authorization"))
                 if claims is None:
+                    logged.error_message = "Unauthorized"
                     return _json(401, {"message": "Unauthorized"}, {"www-authenticate": 'Bearer error="invalid_token"'})
+                logged.user = claims.get("sub")
             event = await self._event(request, route, claims)
+            logged.request_id = event["requestContext"]["requestId"]
             try:
                 result = await self.functions.invoke(route.function, event)
             except FunctionError:
+                logged.error_message = "Internal Server Error"
+                logged.integration_error = "The function failed"
                 return _json(500, {"message": "Internal Server Error"})
             return _proxy_response(result)
 
@@ -258,6 +392,7 @@ class WebSocketApi:
     functions: FunctionInvoker
     stage: str
     connections: dict[str, _Connection] = field(default_factory=dict)
+    access_log: AccessLog | None = None
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -304,9 +439,12 @@ class WebSocketApi:
         query = dict(request.query)
         context = self._request_context(request, connection_id, "$connect", "CONNECT", connected_at)
         route = self._route("$connect")
+        # The subprotocol $connect names back (Sec-WebSocket-Protocol), which the handshake's answer carries.
+        subprotocols: tuple[str, ...] = ()
         if route is not None:
             refusal, authorizer_context = await self._authorize(route, headers, query, context)
             if refusal is not None:
+                self._log_access(context, refusal.status, error=refusal.text)
                 return refusal
             if authorizer_context is not None:
                 context["authorizer"] = authorizer_context
@@ -319,11 +457,15 @@ class WebSocketApi:
             try:
                 result = await self.functions.invoke(route.function, event)
             except FunctionError:
+                self._log_access(context, 500, error="Internal server error")
                 return _json(500, {"message": "Internal server error"})
             status = int(result.get("statusCode", 200)) if isinstance(result, dict) else 200
             if status >= 300:
+                self._log_access(context, status)
                 return web.Response(status=status, text=str(result.get("body", "")))
-        socket = web.WebSocketResponse(max_msg_size=MAX_WEBSOCKET_MESSAGE_BYTES)
+            subprotocols = _named_subprotocols(result)
+        self._log_access(context, 200)
+        socket = web.WebSocketResponse(max_msg_size=MAX_WEBSOCKET_MESSAGE_BYTES, protocols=subprotocols)
         await socket.prepare(request)
         connection = _Connection(
             socket, connected_at, request.remote or "127.0.0.1", request.headers.get("User-Agent", ""), connected_at
@@ -369,7 +511,9 @@ class WebSocketApi:
         }
         try:
             policy = await self.functions.invoke(route.authorizer_function, event)
-        except FunctionError:
+        except FunctionError as error:
+            if str(error).rsplit(": ", 1)[-1] == UNAUTHORIZED_ERROR:
+                return web.Response(status=401, text="Unauthorized"), None
             return _json(500, {"message": "Internal server error"}), None
         if not _allows(policy, method_arn):
             return web.Response(status=403, text="Forbidden"), None
@@ -396,10 +540,12 @@ class WebSocketApi:
         try:
             result = await self.functions.invoke(route.function, event)
         except FunctionError:
+            self._log_access(context, 500, error="Internal server error")
             await socket.send_json(
                 {"message": "Internal server error", "connectionId": connection_id, "requestId": _request_id()}
             )
             return
+        self._log_access(context, 200)
         if route.answers and isinstance(result, dict) and result.get("body") is not None:
             await socket.send_str(str(result["body"]))
 
@@ -421,6 +567,26 @@ class WebSocketApi:
         # API Gateway ignores a failing $disconnect too; the function's own logs say why.
         with contextlib.suppress(FunctionError):
             await self.functions.invoke(route.function, event)
+        self._log_access(context, 200)
+
+    def _log_access(self, context: Mapping[str, Any], status: int, error: str | None = None) -> None:
+        """One access log line of a connect, a message or a disconnect, from its request context."""
+        if self.access_log is None:
+            return
+        authorizer = context.get("authorizer") or {}
+        self.access_log.write(
+            {
+                "requestId": context["requestId"],
+                "requestTime": context["requestTime"],
+                "identity.sourceIp": context["identity"]["sourceIp"],
+                "eventType": context["eventType"],
+                "routeKey": context["routeKey"],
+                "connectionId": context["connectionId"],
+                "status": status,
+                "authorizer.principalId": authorizer.get("principalId"),
+                "error.message": error,
+            }
+        )
 
     # Management API ----------------------------------------------------------------------
 
@@ -463,6 +629,13 @@ class WebSocketApi:
             return self._gone(connection_id)
         await connection.socket.close()
         return web.Response(status=204)
+
+
+def _named_subprotocols(result: Any) -> tuple[str, ...]:
+    """The subprotocol a $connect integration named in its answer's Sec-WebSocket-Protocol header, if any."""
+    headers = (result.get("headers") if isinstance(result, dict) else None) or {}
+    named = next((str(value).strip() for key, value in headers.items() if key.lower() == SUBPROTOCOL_HEADER), "")
+    return (named,) if named else ()
 
 
 def _keep_authorizer(context: dict[str, Any], connect_context: Mapping[str, Any]) -> None:

@@ -46,7 +46,7 @@ def stored(state: dict[str, Any], users: list[str]) -> int:
     for user in users:
         cursor = None
         while True:
-            page = InboxReader(store.notifications).page(user, limit=100, cursor=cursor)
+            page = InboxReader(store.queries).page(user, limit=100, cursor=cursor)
             total += len(page.items)
             if not page.next_cursor:
                 break

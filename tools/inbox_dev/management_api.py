@@ -2,7 +2,8 @@
 
 POST /@connections/{id} records the message, or answers 410 GoneException for connections
 marked gone, after ``delay_s`` (to stand in for a remote API's latency; ``delays`` sets it per
-connection); GET /.well-known/jwks.json serves the local issuer's keys.
+connection); DELETE /@connections/{id} ends the connection (recorded in ``deleted``; it is gone
+from then on); GET /.well-known/jwks.json serves the local issuer's keys.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ class ManagementApiStub:
         self.gone: set[str] = set()
         self.failing: set[str] = set()
         self.delays: dict[str, float] = {}
+        self.deleted: list[str] = []
         self._lock = threading.Lock()
         self.url = ""
 
@@ -35,6 +37,7 @@ class ManagementApiStub:
             self.gone.clear()
             self.failing.clear()
             self.delays.clear()
+            self.deleted.clear()
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         stub = self
@@ -83,6 +86,23 @@ class ManagementApiStub:
                         return
                     stub.messages[connection_id].append(json.loads(data))
                 self._answer(200)
+
+            def do_DELETE(self) -> None:
+                prefix = "/@connections/"
+                index = self.path.find(prefix)
+                if index < 0:
+                    self._answer(404, {"message": "not found"})
+                    return
+                connection_id = unquote(self.path[index + len(prefix) :])
+                with stub._lock:
+                    if connection_id in stub.gone:
+                        self._answer(410, {"message": "gone"}, error="GoneException")
+                        return
+                    stub.deleted.append(connection_id)
+                    stub.gone.add(connection_id)
+                self.send_response(204)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
 
         return Handler
 

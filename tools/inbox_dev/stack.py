@@ -35,12 +35,22 @@ from inbox_dev.event_sources.stream_poller import StreamCheckpoints, StreamPolle
 from inbox_dev.faults import management_api as management_api_faults
 from inbox_dev.faults import tally
 from inbox_dev.faults.settings import FAULTS_VARIABLE, TALLY_VARIABLE, FaultRates
-from inbox_dev.gateway import WEBSOCKET_API_ID, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
+from inbox_dev.gateway import WEBSOCKET_API_ID, AccessLog, FunctionInvoker, HttpApi, JwtAuthorizer, WebSocketApi
 from inbox_dev.processes import serving
 from inbox_dev.runtime import ACCOUNT_ID, REGION, LocalFunction
 from inbox_dev.sam_env import sam_environment
 from inbox_dev.sns_local import LocalSns
-from inbox_dev.template import PROJECT_ROOT, functions, http_routes, resource, websocket_routes
+from inbox_dev.template import (
+    PROJECT_ROOT,
+    access_log_format,
+    functions,
+    http_routes,
+    http_throttles,
+    resource,
+    template,
+    websocket_routes,
+    websocket_stage_id,
+)
 from inbox_dev.template import resolve as resolve_intrinsics
 from inbox_dev.template import websocket_stage as template_stage
 from inbox_dev.tokens import TokenIssuer
@@ -63,6 +73,17 @@ class PortInUse(RuntimeError):
     pass
 
 
+class UnknownParameter(ValueError):
+    pass
+
+
+def check_parameters(config: StackConfig) -> None:
+    """Every overridden parameter must be one of the template's, as `sam deploy` requires."""
+    unknown = sorted(set(config.parameter_overrides) - set(template().get("Parameters", {})))
+    if unknown:
+        raise UnknownParameter(f"template.yaml has no parameter {', '.join(unknown)}")
+
+
 @dataclass
 class StackConfig:
     host: str = "127.0.0.1"
@@ -80,6 +101,8 @@ class StackConfig:
     echo_logs: bool = False
     # Faults injected while the stack runs: DynamoDB throttles in the functions, Management API 500s.
     faults: FaultRates = field(default_factory=FaultRates)
+    # Template parameters, as `sam deploy --parameter-overrides` gives them (MaxConnectionsPerUser=3).
+    parameter_overrides: dict[str, str] = field(default_factory=dict)
 
     def ports(self) -> dict[str, tuple[int, str]]:
         """Every port the stack listens on, with its component and the flag that changes it."""
@@ -161,6 +184,7 @@ class DevStack:
 
     def start(self) -> StackUrls:
         config = self.config
+        check_parameters(config)
         check_ports(config)
         try:
             return self._start(config)
@@ -250,21 +274,23 @@ class DevStack:
         loop_thread = threading.Thread(target=self._loop.run_forever, name="gateway-loop", daemon=True)
         loop_thread.start()
         self._exit.callback(self._stop_loop, loop_thread)
-        self._step(
-            "HTTP API",
-            urls.http_api,
-            lambda: self._serve(
-                HttpApi(http_routes(), invoker, authorizer, http_api.get("CorsConfiguration", {})).app(),
-                config.http_port,
-            ),
+        local_http_api = HttpApi(
+            http_routes(),
+            invoker,
+            authorizer,
+            cors=resolve_intrinsics(http_api.get("CorsConfiguration", {}), values),
+            throttles=http_throttles(values),
+            access_log=self._access_log("HttpApi"),
+        )
+        self._step("HTTP API", urls.http_api, lambda: self._serve(local_http_api.app(), config.http_port))
+        local_websocket_api = WebSocketApi(
+            websocket_routes(), invoker, stage, access_log=self._access_log(websocket_stage_id())
         )
         self._step(
             "WebSocket API",
             f"{urls.websocket} (Management API {urls.management_api})",
             lambda: self._serve(
-                management_api_faults.inject(
-                    WebSocketApi(websocket_routes(), invoker, stage).app(), config.faults, self._faults_dir()
-                ),
+                management_api_faults.inject(local_websocket_api.app(), config.faults, self._faults_dir()),
                 config.websocket_port,
             ),
         )
@@ -316,9 +342,10 @@ class DevStack:
         )
 
     def template_values(self, urls: StackUrls, application_arns: dict[str, str], stage: str) -> dict[str, str]:
-        """What the template's references stand for on this machine."""
+        """What the template's references stand for on this machine, and the parameters the config overrides."""
         assert self.issuer is not None
         return {
+            **self.config.parameter_overrides,
             "NotificationsTable": urls.table,
             "JwtIssuer": self.issuer.issuer,
             "JwtAudience": self.issuer.audience,
@@ -361,6 +388,15 @@ class DevStack:
 
     def _faults_dir(self) -> Path:
         return self.config.state_dir / FAULTS_DIR_NAME
+
+    def _access_log(self, logical_id: str) -> AccessLog | None:
+        """The API's access log next to the functions' logs, in the template's format (if it logs access)."""
+        log_format = access_log_format(logical_id)
+        if log_format is None:
+            return None
+        log_dir = self.config.state_dir / "logs"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        return AccessLog(log_format, log_dir / f"{logical_id}-access.log")
 
     def _stop_functions(self) -> None:
         for function in self.functions.values():

@@ -35,3 +35,11 @@ def insert_record(item: dict[str, Any], sequence_number: str, stream_arn: str) -
         },
         "eventSourceARN": stream_arn,
     }
+
+
+def modify_record(old: dict[str, Any], new: dict[str, Any], sequence_number: str, stream_arn: str) -> dict[str, Any]:
+    """The DynamoDB Streams MODIFY record of an item changed from ``old`` to ``new``, as Lambda delivers it."""
+    record = insert_record(new, sequence_number, stream_arn)
+    record["eventName"] = "MODIFY"
+    record["dynamodb"]["OldImage"] = {name: _SERIALIZER.serialize(value) for name, value in old.items()}
+    return record

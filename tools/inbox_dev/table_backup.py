@@ -12,8 +12,11 @@ from inbox.store.table import TableGateway, query_arguments
 def export_items(table: Any, user_id: str) -> Iterator[dict[str, Any]]:
     """Every live item of the user's partition as stored, but connections and flood counters (ephemeral).
 
-    Notifications with their read state, tombstones, the read-all watermark, preferences and
-    devices, in key order; expired items (past ttl, not yet deleted by DynamoDB) are left out.
+    Entries (of either data model) with their read and archived state, tombstones, group members
+    and their tombstones, the watermarks (STATE), preferences and devices, in key order; expired
+    items (past ttl, not yet deleted by DynamoDB) are left out. The pages are read consistently but
+    are not a snapshot: a like that arrives while a user is exported can be in its group's count
+    without its member (members sort before entries).
     """
     arguments = {**query_arguments("pk = :pk", {":pk": user_pk(user_id)}, live_only=True), "ConsistentRead": True}
     # A filter cannot test the sort key: connections and flood counters, both short-lived and

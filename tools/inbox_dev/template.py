@@ -321,6 +321,45 @@ def http_routes(api: str = "HttpApi") -> list[HttpRoute]:
 
 
 @dataclass(frozen=True)
+class Throttle:
+    """A route's throttling on its stage: ``burst`` requests at once, ``rate`` per second in the long run."""
+
+    burst: int
+    rate: float
+
+
+def _throttle(settings: Mapping[str, Any] | None) -> Throttle | None:
+    if not settings or "ThrottlingBurstLimit" not in settings or "ThrottlingRateLimit" not in settings:
+        return None
+    return Throttle(int(settings["ThrottlingBurstLimit"]), float(settings["ThrottlingRateLimit"]))
+
+
+def http_throttles(values: Mapping[str, str], api: str = "HttpApi") -> dict[str, Throttle]:
+    """Each HTTP API route's throttling, by route key: its event's RouteSettings, else the API's DefaultRouteSettings.
+
+    As on API Gateway, a route's own settings replace the default ones; a route with neither is not throttled.
+    """
+    default = _throttle(resolve(resource(api)["Properties"].get("DefaultRouteSettings"), values))
+    throttles = {}
+    for function in functions():
+        for event in resource(function)["Properties"].get("Events", {}).values():
+            properties = event.get("Properties", {})
+            if event["Type"] != "HttpApi" or properties.get("ApiId") != {"Ref": api}:
+                continue
+            route_key = f"{str(properties['Method']).upper()} {properties['Path']}"
+            throttle = _throttle(resolve(properties.get("RouteSettings"), values)) or default
+            if throttle is not None:
+                throttles[route_key] = throttle
+    return throttles
+
+
+def access_log_format(logical_id: str) -> str | None:
+    """The access log format of an HTTP API (AWS::Serverless::HttpApi) or a stage, if it logs access."""
+    settings = resource(logical_id)["Properties"].get("AccessLogSettings") or {}
+    return str(settings["Format"]) if "Format" in settings else None
+
+
+@dataclass(frozen=True)
 class WebSocketRoute:
     route_key: str
     function: str
@@ -365,9 +404,14 @@ def websocket_routes(api: str = "WebSocketApi") -> list[WebSocketRoute]:
 
 
 def websocket_stage(api: str = "WebSocketApi") -> str:
-    for body in template()["Resources"].values():
+    return str(resource(websocket_stage_id(api))["Properties"]["StageName"])
+
+
+def websocket_stage_id(api: str = "WebSocketApi") -> str:
+    """The logical id of the WebSocket API's stage."""
+    for name, body in template()["Resources"].items():
         if body["Type"] == "AWS::ApiGatewayV2::Stage" and body["Properties"].get("ApiId") == {"Ref": api}:
-            return str(body["Properties"]["StageName"])
+            return str(name)
     raise KeyError(f"no stage for {api}")
 
 

@@ -21,6 +21,8 @@ from inbox.timestamps import iso_z
 # Previews are for a glance at the inbox, not the post itself; longer text is cut here so that
 # items stay small (capacity is billed by size) and every delivery channel fits its limits.
 EXCERPT_MAX_CHARS = 280
+# A group shows its newest actors; actorCount says how many there are.
+GROUP_SHOWN_ACTORS = 3
 
 UserId = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=128)]
 UtcDatetime = Annotated[datetime, PlainSerializer(iso_z)]
@@ -53,12 +55,20 @@ class Resource(ApiModel):
 
 
 class Notification(ApiModel):
+    """An inbox entry: one action, or a group of like actions ("Alice, Bob and 3 others liked your post")."""
+
     id: str
     type: NotificationType
-    actor: Actor
+    actor: Actor  # the newest actor, as in entries of one action
+    actors: list[Actor]  # up to GROUP_SHOWN_ACTORS, newest first
+    actor_count: int
     resource: Resource
-    created_at: UtcDatetime
+    created_at: UtcDatetime  # when the entry arrived
+    updated_at: UtcDatetime  # when it arrived or last changed its actors: the listing's order
+    occurred_at: UtcDatetime  # the producer's own time of the newest action
     read: bool
+    seen: bool
+    archived: bool
 
 
 def fit_excerpt(notification: Notification, size: Callable[[Notification], int], limit: int) -> Notification:
@@ -98,6 +108,21 @@ class NotificationPage(ApiModel):
 class UnreadCount(ApiModel):
     count: int
     capped: bool
+
+
+class Counts(ApiModel):
+    """The badge's figures, each exact up to 99; capped when either is "99 or more"."""
+
+    unread: int
+    unseen: int
+    capped: bool
+
+
+class LiveCounts(ApiModel):
+    """The counts every WebSocket message carries."""
+
+    unread: int
+    unseen: int
 
 
 class Channels(ApiModel):
@@ -173,7 +198,10 @@ class Retraction(BaseModel):
 
 
 def action_id(kind: str, actor_id: str, resource_type: str, resource_id: str, recipient_id: str) -> str:
-    # 128 bits of SHA-256 in base32: collision-free in practice, URL-safe, fixed length (26 chars).
-    material = "\x1f".join((kind, actor_id, resource_type.lower(), resource_id, recipient_id)).encode()
-    digest = hashlib.sha256(material).digest()[:16]
+    return hashed_id(kind, actor_id, resource_type.lower(), resource_id, recipient_id)
+
+
+def hashed_id(*parts: str) -> str:
+    """128 bits of SHA-256 in base32: collision-free in practice, URL-safe, fixed length (26 chars)."""
+    digest = hashlib.sha256("\x1f".join(parts).encode()).digest()[:16]
     return base64.b32encode(digest).decode().rstrip("=").lower()

@@ -24,6 +24,9 @@ class TableSettings(BaseSettings):
     # API Gateway closes a WebSocket connection after 2 hours; the record outlives it a little
     # so that a connection is never forgotten while it can still receive messages.
     connection_ttl_seconds: int = Field(default=7_800, ge=7_200, validation_alias="CONNECTION_TTL_SECONDS")
+    # A new connection beyond this closes the user's oldest. Reads of a user's connections take this
+    # many plus a margin in one query, which stays within 1 read unit up to 40 (the template's maximum).
+    max_connections_per_user: int = Field(default=10, ge=1, le=40, validation_alias="MAX_CONNECTIONS_PER_USER")
     # Set by Lambda; the region whose fan-out sends a change (see store.notifications).
     region: str = Field(default="", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
 
@@ -56,6 +59,8 @@ class FanoutSettings(BaseSettings):
     # Posts to the Management API run on a bounded pool: one slow connection must not
     # hold up the others, and a burst must not open hundreds of sockets.
     delivery_concurrency: int = Field(default=16, ge=1, le=128, validation_alias="DELIVERY_CONCURRENCY")
+    # A group's later members reach its phones at most once per interval (the first always does).
+    push_group_interval_seconds: int = Field(default=900, ge=0, validation_alias="PUSH_GROUP_INTERVAL_SECONDS")
 
 
 class IngestSettings(BaseSettings):
@@ -67,6 +72,15 @@ class IngestSettings(BaseSettings):
     flood_actor_limit: int = Field(default=20, ge=1, le=30, validation_alias="FLOOD_ACTOR_LIMIT")
     flood_recipient_limit: int = Field(default=500, ge=1, validation_alias="FLOOD_RECIPIENT_LIMIT")
     flood_window_seconds: int = Field(default=3600, ge=1, validation_alias="FLOOD_WINDOW_SECONDS")
+    # A group takes new members for this long from its first one; then a new member starts a new group.
+    group_window_seconds: int = Field(default=86_400, ge=60, validation_alias="GROUP_WINDOW_SECONDS")
+
+
+class SocketSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    # $connect closes a user's oldest connection through the Management API when over the cap.
+    websocket_callback_url: HttpUrl = Field(validation_alias="WEBSOCKET_CALLBACK_URL")
 
 
 class AuthSettings(BaseSettings):
@@ -95,6 +109,11 @@ def fanout_settings() -> FanoutSettings:
 @lru_cache(maxsize=1)
 def ingest_settings() -> IngestSettings:
     return IngestSettings()
+
+
+@lru_cache(maxsize=1)
+def socket_settings() -> SocketSettings:
+    return SocketSettings()  # type: ignore[call-arg]
 
 
 @lru_cache(maxsize=1)

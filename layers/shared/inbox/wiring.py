@@ -17,4 +17,5 @@ def store() -> Store:
         notification_ttl_seconds=settings.notification_ttl_seconds,
         connection_ttl_seconds=settings.connection_ttl_seconds,
         region=settings.region,
+        max_connections_per_user=settings.max_connections_per_user,
     )

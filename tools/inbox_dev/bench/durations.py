@@ -16,7 +16,7 @@ from inbox_dev.bench.fanout import stream_event
 from inbox_dev.bench.ingest import msk_batch
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import summary
-from inbox_dev.capacity import fill, like
+from inbox_dev.capacity import fill, like_entry
 
 REPETITIONS = 20
 # Records per invocation: the mappings' batches are small unless traffic is heavy.
@@ -42,7 +42,6 @@ def _http(aws: InProcessAws, name: str) -> dict[str, Any]:
 
 def measure(aws: InProcessAws) -> dict[str, Any]:
     from inbox import wiring
-    from inbox.store.items import notification_item
 
     store = wiring.store()
     fill(store, USER, 200)
@@ -63,12 +62,7 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
     batches = [msk_batch(INGEST_RECORDS, f"durations-{index}", rng) for index in range(REPETITIONS)]
     now_ms = int(time.time() * 1000)
     streams = [
-        stream_event(
-            [
-                notification_item(like(USER, index * 100 + record), stored_at_ms=now_ms, ttl_seconds=86_400)
-                for record in range(FANOUT_RECORDS)
-            ]
-        )
+        stream_event([like_entry(USER, index * 100 + record, now_ms, 86_400) for record in range(FANOUT_RECORDS)])
         for index in range(REPETITIONS)
     ]
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import ratio, summary
-from inbox_dev.capacity import like
+from inbox_dev.capacity import like_entry
 from inbox_dev.stream_records import insert_record
 
 NOTIFICATIONS = 100
@@ -32,7 +32,6 @@ def stream_event(items: list[dict[str, Any]]) -> dict[str, Any]:
 def measure(aws: InProcessAws) -> dict[str, Any]:
     from inbox import aws_clients, wiring
     from inbox.settings import fanout_settings, table_settings
-    from inbox.store.items import notification_item
 
     module = aws.module("fanout")
     store = wiring.store()
@@ -46,10 +45,7 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
             for connection in range(CONNECTIONS_PER_USER):
                 store.connections.add(user, f"{user}-conn-{connection}")
         now_ms, ttl_seconds = int(time.time() * 1000), table_settings().notification_ttl_seconds
-        items = [
-            notification_item(like(users[index % USERS], index), stored_at_ms=now_ms, ttl_seconds=ttl_seconds)
-            for index in range(NOTIFICATIONS)
-        ]
+        items = [like_entry(users[index % USERS], index, now_ms, ttl_seconds) for index in range(NOTIFICATIONS)]
         event = stream_event(items)
         aws.management_api.reset()
         began = time.perf_counter()

@@ -61,7 +61,7 @@ def measure(state: dict[str, Any]) -> dict[str, Any]:
         return response.status_code == 200 and len(response.json()["items"]) == 20
 
     def direct() -> bool:
-        return len(InboxReader(store.notifications).page(USER, limit=20).items) == 20
+        return len(InboxReader(store.queries).page(USER, limit=20).items) == 20
 
     http_rates, direct_rates, errors = [], [], 0
     for _ in range(REPETITIONS):

@@ -76,14 +76,14 @@ def msk_batch(size: int, run: str, rng: random.Random) -> dict[str, Any]:
 def floor_items(batch: dict[str, Any], run: str) -> list[dict[str, Any]]:
     """Items of the shape ingest stores, one per notifying event, each under a key of its own."""
     from inbox.settings import table_settings
-    from inbox.store.items import notification_item
+    from inbox.store.items import entry_item
 
     ttl_seconds = table_settings().notification_ttl_seconds
     items: list[dict[str, Any]] = []
     for record in (record for records in batch["records"].values() for record in records):
         for event in adapt(record["topic"], base64.b64decode(record["value"]), record["timestamp"]):
             if isinstance(event, NotificationEvent):
-                item = notification_item(event, stored_at_ms=int(time.time() * 1000), ttl_seconds=ttl_seconds)
+                item = entry_item(event, event.notification_id, now_ms=int(time.time() * 1000), ttl_seconds=ttl_seconds)
                 item["pk"] = f"{item['pk']}-{run}-{len(items)}"
                 items.append(item)
     return items

@@ -1,17 +1,31 @@
 // The local stack's inbox page: sign in as a demo user, watch notifications arrive over the
 // WebSocket API, act on them through the HTTP API, fire sample Kafka events, and keep an eye on
 // the pushes SNS sent and the dead letters the functions gave up on.
+//
+// The page speaks the inbox v2 API (grouped entries, seen/unread counts, archive, sync on
+// reconnect) and falls back quietly where the API it talks to predates it: the badge then counts
+// unread entries, and the Mentions and Archived views and the v2-only actions are hidden.
 
-const PAGE_SIZE = 10;
+const PAGE_SIZE = 20;
 const POLL_MS = 2000;
+const PING_MS = 4 * 60_000; // API Gateway closes a WebSocket connection after 10 idle minutes
+const SYNC_TIMEOUT_MS = 5000;
 const RECONNECT_MAX_MS = 10_000;
 const TYPES = ['like', 'follow', 'reply', 'repost', 'mention'];
-const SENTENCES = {
-  like: (who, what) => `${who} liked your ${what}`,
-  follow: (who) => `${who} followed you`,
-  reply: (who, what) => `${who} replied to your ${what}`,
-  repost: (who, what) => `${who} reposted your ${what}`,
-  mention: (who) => `${who} mentioned you`,
+const MENTION_TYPES = new Set(['mention', 'reply']);
+// What the actors did, after their names ("Alice and Bob" + " liked your post").
+const PREDICATES = {
+  like: (what) => `liked your ${what}`,
+  follow: () => 'followed you',
+  reply: (what) => `replied to your ${what}`,
+  repost: (what) => `reposted your ${what}`,
+  mention: () => 'mentioned you',
+};
+const MAX_AVATARS = 3;
+const VIEWS = {
+  all: { query: {}, shows: (entry) => !entry.archived },
+  mentions: { query: { type: [...MENTION_TYPES].join(',') }, shows: (entry) => !entry.archived && MENTION_TYPES.has(entry.type) },
+  archived: { query: { status: 'archived' }, shows: (entry) => entry.archived },
 };
 const PUSH_ALERTS = [
   ['APNS', (payload) => payload.aps?.alert],
@@ -21,7 +35,7 @@ const TIME_UNITS = [
   ['year', 31_536_000], ['month', 2_592_000], ['week', 604_800], ['day', 86_400], ['hour', 3600], ['minute', 60],
 ];
 
-const state = { config: null, session: null, pollError: '' };
+const state = { config: null, session: null, pollError: '', view: 'all' };
 const $ = (selector) => document.querySelector(selector);
 const relativeTime = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto' });
 
@@ -116,8 +130,32 @@ async function api(path, options = {}) {
   return data;
 }
 
+// A call only the v2 API answers: on an older API (404) the session remembers it and the call is a no-op.
+async function apiV2(path, options = {}) {
+  const session = currentSession();
+  if (session.v2 === false) return { served: false };
+  try {
+    const data = await api(path, options);
+    setV2(session, true);
+    return { served: true, data };
+  } catch (error) {
+    if (error.status !== 404 || error.code !== 'http_error') throw error;
+    setV2(session, false);
+    return { served: false };
+  }
+}
+
+function setV2(session, served) {
+  if (session !== state.session || session.v2 === served) return;
+  session.v2 = served;
+  document.body.classList.toggle('v1', !served);
+  if (!served && state.view !== 'all') showView('all');
+}
+
+const time = (iso) => Date.parse(iso) || 0;
+
 function ago(iso) {
-  const seconds = (Date.parse(iso) - Date.now()) / 1000;
+  const seconds = (time(iso) - Date.now()) / 1000;
   if (Math.abs(seconds) < 45) return 'just now';
   const [unit, size] = TIME_UNITS.find(([, length]) => Math.abs(seconds) >= length) ?? ['minute', 60];
   return relativeTime.format(Math.round(seconds / size), unit);
@@ -128,7 +166,7 @@ function timeAgo(iso) {
 }
 
 function refreshTimes() {
-  document.querySelectorAll('time.ago').forEach((time) => { time.textContent = ago(time.dateTime); });
+  document.querySelectorAll('time.ago').forEach((node) => { node.textContent = ago(node.dateTime); });
 }
 
 // ---- session and live connection --------------------------------------------------------
@@ -136,7 +174,7 @@ function refreshTimes() {
 function resetUi(user) {
   $('#signed-in-as').textContent = user ?? 'nobody';
   showStatus(false);
-  renderBadge(user ? '…' : '0', false);
+  renderCounts(null);
   $('#notifications').replaceChildren();
   $('#load-more').hidden = true;
   $('#devices').replaceChildren();
@@ -144,6 +182,7 @@ function resetUi(user) {
   $('#preferences-status').textContent = '';
   renderPreferences({ mutedTypes: [], channels: { websocket: false, push: false } });
   document.querySelectorAll('[data-needs-user]').forEach((node) => { node.disabled = !user; });
+  document.body.classList.remove('v1');
   const others = state.config.users.filter((name) => name !== user);
   $('#fire-actor').replaceChildren(...others.map(option));
 }
@@ -159,6 +198,7 @@ function endSession() {
   state.session = null;
   if (!session) return;
   clearTimeout(session.retryTimer);
+  clearTimeout(session.syncTimer);
   session.socket?.close();
 }
 
@@ -176,17 +216,40 @@ async function signIn(event) {
   } finally {
     button.disabled = false;
   }
-  const session = { user, token, socket: null, retries: 0, retryTimer: 0, wasLive: false, countSeq: 0, listing: null };
+  const session = {
+    user,
+    token,
+    socket: null,
+    retries: 0,
+    retryTimer: 0,
+    wasLive: false,
+    countSeq: 0,
+    counts: null,
+    listing: null,
+    entries: new Map(), // every entry the page holds, by id, whichever view it came from
+    v2: null, // whether the API serves inbox v2; null until the first answer says
+    syncTimer: 0,
+    syncPending: null,
+    seeing: null,
+  };
   state.session = session;
   resetUi(user);
   connect(session);
-  await settle(loadFirstPage(), refreshBadge(), loadPreferences(), loadDevices());
+  // Signing in opens the inbox: whatever was new is seen now.
+  const counts = (async () => {
+    await markSeen({ always: true });
+    await refreshCounts();
+  })();
+  await settle(counts, loadFirstPage(), loadPreferences(), loadDevices());
 }
 
 function connect(session) {
   let socket;
+  let closedForCap = false;
   try {
-    socket = new WebSocket(`${state.config.webSocketUrl}?token=${encodeURIComponent(session.token)}`);
+    // The token travels as a subprotocol (Sec-WebSocket-Protocol: bearer, <token>), not in the URL,
+    // where proxies' logs and the browser's history would keep it.
+    socket = new WebSocket(state.config.webSocketUrl, ['bearer', session.token]);
   } catch (error) {
     report(error);
     return;
@@ -196,55 +259,149 @@ function connect(session) {
     if (session !== state.session) return;
     showStatus(true);
     session.retries = 0;
-    // Whatever happened while the socket was down is only in the API now.
-    if (session.wasLive) settle(loadFirstPage(), refreshBadge());
-    session.wasLive = true;
+    onSocketOpen(session, socket);
   });
-  socket.addEventListener('message', (event) => onSocketMessage(session, event.data));
+  socket.addEventListener('message', (event) => {
+    // The user opened more connections than the server keeps: it closes the oldest, this one.
+    if (parseJson(event.data)?.reason === 'too_many_connections') closedForCap = true;
+    onSocketMessage(session, event.data);
+  });
   socket.addEventListener('close', () => {
     if (session !== state.session) return;
     showStatus(false);
+    if (closedForCap) {
+      // Reconnecting would close the user's next oldest tab, and that one would do the same.
+      report(new Error('This tab stopped updating: the inbox is open in too many tabs. Reload to use it here.'));
+      return;
+    }
     const delay = Math.min(500 * 2 ** session.retries, RECONNECT_MAX_MS);
     session.retries += 1;
     session.retryTimer = setTimeout(() => connect(session), delay);
   });
 }
 
+function send(socket, message) {
+  if (socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(message));
+}
+
+// A socket that (re)opens asks for what changed since the newest entry the page holds, in one round trip.
+function onSocketOpen(session, socket) {
+  const reconnected = session.wasLive;
+  session.wasLive = true;
+  const pinger = setInterval(() => {
+    if (socket.readyState === WebSocket.OPEN) send(socket, { type: 'ping' });
+    else clearInterval(pinger);
+  }, PING_MS);
+  if (session.v2 === false) {
+    if (reconnected) reloadAfterOutage(session);
+    return;
+  }
+  const since = newestUpdate(session);
+  send(socket, since ? { type: 'sync', since } : { type: 'sync' });
+  // An API without sync never answers it with a page: the page catches up over HTTP then.
+  clearTimeout(session.syncTimer);
+  session.syncPending = { catchUp: reconnected };
+  session.syncTimer = setTimeout(() => endSync(session, { fallBack: true }), SYNC_TIMEOUT_MS);
+}
+
+function endSync(session, { fallBack }) {
+  const pending = session.syncPending;
+  clearTimeout(session.syncTimer);
+  session.syncPending = null;
+  if (pending?.catchUp && fallBack) reloadAfterOutage(session);
+}
+
+// Whatever happened while the socket was down is only in the API now.
+function reloadAfterOutage(session) {
+  if (session === state.session) settle(loadFirstPage(), refreshCounts());
+}
+
+function newestUpdate(session) {
+  let newest = '';
+  session.entries.forEach((entry) => {
+    if (time(entry.updatedAt) > time(newest)) newest = entry.updatedAt;
+  });
+  return newest;
+}
+
+// Changes to the listed entries, by WebSocket message type.
 const CHANGES = {
-  'notification.created': ({ notification }) => showCreated(notification),
-  'notification.read': ({ id }) => showRead(id),
-  'notification.deleted': ({ id }) => findItem(id)?.remove(),
-  'notifications.read_all': () => document.querySelectorAll('#notifications li.notification').forEach(markItemRead),
+  'notification.created': ({ notification }) => upsert(normalise(notification), { fresh: true }),
+  'notification.updated': ({ notification }) => upsert(normalise(notification), { fresh: true }),
+  'notification.deleted': ({ id }) => forget(id),
+  'notification.read': ({ id }) => patch(id, { read: true }),
+  'notification.unread': ({ id }) => patch(id, { read: false }),
+  'notification.archived': ({ id }) => patch(id, { archived: true }),
+  'notification.unarchived': ({ id }) => patch(id, { archived: false }),
+  'notifications.read_all': ({ readAt }) => patchUpTo(readAt, { read: true }),
+  'notifications.seen_all': ({ seenAt }) => keepUpTo(seenAt, { seen: true }),
+  'notifications.cleared': ({ clearedAt }) => clearUpTo(clearedAt),
+  sync: ({ page }) => (page?.items ?? []).forEach((notification) => upsert(normalise(notification))),
 };
 
 function onSocketMessage(session, data) {
   const message = parseJson(data);
-  if (session !== state.session || !Object.hasOwn(CHANGES, message?.type)) return;
+  if (session !== state.session || typeof message?.type !== 'string') return;
+  if (message.type === 'sync') endSync(session, { fallBack: false });
+  if (message.type === 'error' && session.syncPending) {
+    // An API that predates v2 answers sync with an error: it sends no counts or groups either.
+    if (message.error?.code === 'unsupported_message') setV2(session, false);
+    endSync(session, { fallBack: true });
+    return;
+  }
+  if (!Object.hasOwn(CHANGES, message.type)) return;
   CHANGES[message.type](message);
   // A first page still loading may predate this change: it is replayed once the page is shown.
   session.listing?.journal?.push(message);
-  refreshBadge().catch(report);
+  if (message.counts) {
+    setV2(session, true);
+    renderCounts(message.counts);
+    session.countSeq += 1; // an HTTP answer asked for before this change is older than it
+  } else if (message.type !== 'sync') {
+    refreshCounts().catch(report); // an API that predates v2 sends no counts
+  }
 }
 
-// ---- inbox ------------------------------------------------------------------------------
+// ---- entries ----------------------------------------------------------------------------
 
-function renderBadge(text, any) {
-  const badge = $('#badge');
-  badge.textContent = text;
-  badge.classList.toggle('zero', !any);
-  document.title = any ? `(${text}) Inbox · local stack` : 'Inbox · local stack';
+// An entry as the page keeps it, whether the API sent a v2 group or a single v1 notification.
+function normalise(notification) {
+  const actors = notification.actors?.length ? notification.actors.slice(0, MAX_AVATARS) : [notification.actor];
+  return {
+    ...notification,
+    actors,
+    actorCount: Math.max(notification.actorCount ?? actors.length, actors.length),
+    updatedAt: notification.updatedAt ?? notification.createdAt,
+    archived: Boolean(notification.archived),
+    seen: Boolean(notification.seen),
+    cleared: false,
+  };
 }
 
-async function refreshBadge() {
-  const session = currentSession();
-  const seq = ++session.countSeq;
-  const { count, capped } = await api('/notifications/unread-count');
-  if (seq === session.countSeq) renderBadge(capped ? `${count}+` : String(count), count > 0);
+const nameOf = (actor) => actor?.username || actor?.id || 'Someone';
+
+// "Alice", "Alice and Bob", "Alice, Bob and Carol", "Alice, Bob and 3 others".
+function actorsText({ actors, actorCount }) {
+  const names = actors.map(nameOf);
+  if (actorCount <= 1) return names[0];
+  if (actorCount === 2) return names.length >= 2 ? `${names[0]} and ${names[1]}` : `${names[0]} and 1 other`;
+  if (actorCount === 3 && names.length >= 3) return `${names[0]}, ${names[1]} and ${names[2]}`;
+  const others = actorCount - 2;
+  const [first, second = '1 other'] = names;
+  return `${first}, ${second} and ${others} other${others === 1 ? '' : 's'}`;
 }
 
-function avatar(actor, who) {
-  const badge = el('span', { className: 'avatar', textContent: who.charAt(0).toUpperCase() });
-  if (/^https?:\/\//i.test(actor.avatar ?? '')) {
+function sentenceOf(entry) {
+  const who = actorsText(entry);
+  const what = String(entry.resource?.type ?? 'post').toLowerCase();
+  const predicate = PREDICATES[entry.type];
+  return predicate ? `${who} ${predicate(what)}` : `${who}: ${entry.type}`;
+}
+
+function avatar(actor) {
+  const who = nameOf(actor);
+  const badge = el('span', { className: 'avatar', title: who, textContent: who.charAt(0).toUpperCase() });
+  if (/^https?:\/\//i.test(actor?.avatar ?? '')) {
     const image = el('img', { src: actor.avatar, alt: '', loading: 'lazy', referrerPolicy: 'no-referrer' });
     image.addEventListener('error', () => image.remove(), { once: true });
     badge.append(image);
@@ -252,67 +409,178 @@ function avatar(actor, who) {
   return badge;
 }
 
-function renderNotification(notification) {
-  const { actor, resource, type } = notification;
-  const who = actor.username || actor.id;
-  const sentence = SENTENCES[type]?.(who, resource.type) ?? `${who}: ${type}`;
-  const excerpt = resource.excerpt ? [el('p', { className: 'excerpt', textContent: resource.excerpt })] : [];
+function button(className, textContent, { v2 = false, hidden = false } = {}) {
+  const node = el('button', { type: 'button', className, textContent, hidden });
+  if (v2) node.dataset.v2 = '';
+  return node;
+}
+
+function renderEntry(entry) {
+  const { actors, resource, read, archived } = entry;
+  const excerpt = resource?.excerpt ? [el('p', { className: 'excerpt', textContent: resource.excerpt })] : [];
   const item = el(
     'li',
-    { className: 'notification', dataset: { id: notification.id } },
-    avatar(actor, who),
+    { className: 'notification', dataset: { id: entry.id, type: entry.type, updatedAt: entry.updatedAt } },
+    el('div', { className: `avatars count-${actors.length}`, ariaHidden: 'true' }, ...actors.map(avatar)),
     el(
       'div',
       { className: 'content' },
-      el('p', { className: 'sentence', textContent: sentence }),
+      el('p', { className: 'sentence', textContent: sentenceOf(entry) }),
       ...excerpt,
-      timeAgo(notification.createdAt),
+      timeAgo(entry.updatedAt),
     ),
     el(
       'div',
       { className: 'actions' },
-      el('button', { type: 'button', className: 'mark-read', textContent: 'Mark read' }),
-      el('button', { type: 'button', className: 'delete', textContent: 'Delete' }),
+      button('mark-read', 'Mark read', { hidden: read }),
+      button('mark-unread', 'Mark unread', { v2: true, hidden: !read }),
+      button('archive', 'Archive', { v2: true, hidden: archived }),
+      button('unarchive', 'Unarchive', { v2: true, hidden: !archived }),
+      button('delete', 'Delete'),
     ),
   );
-  setRead(item, notification.read);
-  return item;
-}
-
-function setRead(item, read) {
   item.classList.toggle('unread', !read);
-  item.querySelector('.mark-read').hidden = read;
+  return item;
 }
 
 function findItem(id) {
   return $('#notifications').querySelector(`li.notification[data-id="${CSS.escape(id)}"]`);
 }
 
-function markItemRead(item) {
-  if (state.session?.listing?.unreadOnly) item.remove();
-  else setRead(item, true);
+const listed = () => [...$('#notifications').querySelectorAll('li.notification')];
+
+function shownIn(listing, entry) {
+  return !entry.cleared && VIEWS[listing.view].shows(entry) && !(listing.unreadOnly && entry.read);
 }
 
-function showRead(id) {
-  const item = findItem(id);
-  if (item) markItemRead(item);
-}
-
-function showCreated(notification) {
-  if (state.session?.listing?.unreadOnly && notification.read) return;
-  const item = renderNotification(notification);
-  const existing = findItem(notification.id);
-  if (existing) {
-    existing.replaceWith(item);
+// Keeps the entry and shows, moves or hides it in the current view, newest updatedAt first.
+function upsert(entry, { fresh = false } = {}) {
+  const session = state.session;
+  if (!session) return;
+  const before = session.entries.get(entry.id);
+  session.entries.set(entry.id, entry);
+  const listing = session.listing;
+  const existing = findItem(entry.id);
+  if (!listing || !shownIn(listing, entry)) {
+    existing?.remove();
     return;
   }
-  item.classList.add('fresh');
-  item.addEventListener('animationend', () => item.classList.remove('fresh'), { once: true });
-  $('#notifications').prepend(item);
+  const item = renderEntry(entry);
+  const later = time(entry.updatedAt);
+  const next = listed().find((node) => node !== existing && time(node.dataset.updatedAt) < later);
+  if (!next && !existing && listing.cursor) return; // older than the loaded pages: "Load more" brings it
+  existing?.remove();
+  $('#notifications').insertBefore(item, next ?? null);
+  const changed = !before || before.updatedAt !== entry.updatedAt || before.actorCount !== entry.actorCount;
+  if (fresh && changed) {
+    item.classList.add('fresh');
+    item.addEventListener('animationend', () => item.classList.remove('fresh'), { once: true });
+  }
 }
 
-function listQuery({ unreadOnly, cursor }) {
-  const params = new URLSearchParams({ limit: PAGE_SIZE, unreadOnly });
+function patch(id, changes) {
+  const entry = state.session?.entries.get(id);
+  if (entry) upsert({ ...entry, ...changes });
+}
+
+function patchUpTo(iso, changes) {
+  const limit = iso ? time(iso) : Infinity;
+  state.session?.entries.forEach((entry) => {
+    if (time(entry.updatedAt) <= limit) upsert({ ...entry, ...changes });
+  });
+}
+
+// A change the list does not show (seen): kept, not rendered again.
+function keepUpTo(iso, changes) {
+  const limit = iso ? time(iso) : Infinity;
+  state.session?.entries.forEach((entry, id, entries) => {
+    if (time(entry.updatedAt) <= limit) entries.set(id, { ...entry, ...changes });
+  });
+}
+
+// Clear all hides what the inbox held then (the archive keeps its entries); entries that changed later show.
+function clearUpTo(iso) {
+  const session = state.session;
+  if (!session) return;
+  const limit = iso ? time(iso) : Infinity;
+  session.entries.forEach((entry) => {
+    if (!entry.archived && time(entry.updatedAt) <= limit) upsert({ ...entry, cleared: true });
+  });
+  if (session.listing && session.listing.view !== 'archived') showCursor(session.listing, null);
+}
+
+function forget(id) {
+  state.session?.entries.delete(id);
+  findItem(id)?.remove();
+}
+
+// ---- inbox: counts, listing, actions ----------------------------------------------------
+
+function countText(count, capped) {
+  return capped && count >= 99 ? '99+' : String(count);
+}
+
+function renderCounts(counts) {
+  const badge = $('#badge');
+  const session = state.session;
+  if (session) session.counts = counts;
+  if (!counts) {
+    badge.textContent = session ? '…' : '0';
+    badge.classList.add('zero');
+    $('#unread-count').textContent = '';
+    document.title = 'Inbox · local stack';
+    return;
+  }
+  // WebSocket counts carry no capped flag: 99 or more shows as "99+" then.
+  const capped = counts.capped ?? true;
+  const unseen = countText(counts.unseen, capped);
+  badge.textContent = unseen;
+  badge.classList.toggle('zero', counts.unseen === 0);
+  $('#unread-count').textContent = `${countText(counts.unread, capped)} unread`;
+  document.title = counts.unseen > 0 ? `(${unseen}) Inbox · local stack` : 'Inbox · local stack';
+}
+
+function showCounts(session, seq, counts) {
+  if (session === state.session && seq === session.countSeq) renderCounts(counts);
+}
+
+async function refreshCounts() {
+  const session = currentSession();
+  const seq = ++session.countSeq;
+  const v2 = await apiV2('/notifications/counts');
+  if (v2.served) {
+    showCounts(session, seq, v2.data);
+    return;
+  }
+  // An API that predates v2 counts unread entries only: the badge shows those.
+  const { count, capped } = await api('/notifications/unread-count');
+  showCounts(session, seq, { unread: count, unseen: count, capped });
+}
+
+// Opening or showing the inbox: the badge clears, here and (through the WebSocket) in the user's other tabs.
+async function markSeen({ always = false } = {}) {
+  const session = state.session;
+  if (!session || session.v2 === false || session.seeing) return;
+  if (!always && session.counts?.unseen === 0) return;
+  session.seeing = apiV2('/notifications/seen-all', { method: 'POST' });
+  try {
+    const { served } = await session.seeing;
+    if (served && session.counts) {
+      session.countSeq += 1;
+      renderCounts({ ...session.counts, unseen: 0 });
+    }
+    if (served) keepUpTo(null, { seen: true });
+  } finally {
+    session.seeing = null;
+  }
+}
+
+function onInboxShown() {
+  if (document.visibilityState === 'visible') markSeen().catch(report);
+}
+
+function listQuery({ view, unreadOnly, cursor }) {
+  const params = new URLSearchParams({ limit: PAGE_SIZE, unreadOnly, ...VIEWS[view].query });
   if (cursor) params.set('cursor', cursor);
   return params;
 }
@@ -322,15 +590,29 @@ function showCursor(listing, cursor) {
   $('#load-more').hidden = !cursor;
 }
 
+function showView(view) {
+  state.view = view;
+  document.querySelectorAll('#views [role=tab]').forEach((tab) => {
+    const selected = tab.dataset.view === view;
+    tab.setAttribute('aria-selected', String(selected));
+    tab.tabIndex = selected ? 0 : -1;
+  });
+  $('#notifications').dataset.empty = view === 'archived' ? 'Nothing archived' : 'No notifications';
+  $('#clear-all').disabled = view === 'archived';
+  if (state.session) loadFirstPage().catch(report);
+}
+
 async function loadFirstPage() {
   const session = currentSession();
-  const listing = { unreadOnly: $('#unread-only').checked, cursor: null, journal: [] };
+  const listing = { view: state.view, unreadOnly: $('#unread-only').checked, cursor: null, journal: [] };
   session.listing = listing;
   $('#load-more').hidden = true;
+  $('#notifications').replaceChildren();
   try {
     const page = await api(`/notifications?${listQuery(listing)}`);
     if (session.listing !== listing) return;
-    $('#notifications').replaceChildren(...page.items.map(renderNotification));
+    $('#notifications').replaceChildren();
+    page.items.map(normalise).forEach((entry) => upsert(entry));
     listing.journal.forEach((message) => CHANGES[message.type](message));
     showCursor(listing, page.nextCursor);
   } finally {
@@ -342,46 +624,68 @@ async function loadMore() {
   const session = currentSession();
   const listing = session.listing;
   if (!listing?.cursor) return;
-  const button = $('#load-more');
-  button.disabled = true;
+  const more = $('#load-more');
+  more.disabled = true;
   try {
     const page = await api(`/notifications?${listQuery(listing)}`);
     if (session.listing !== listing) return;
-    const fresh = page.items.filter((notification) => !findItem(notification.id));
-    $('#notifications').append(...fresh.map(renderNotification));
+    const entries = page.items.map(normalise).filter((entry) => !findItem(entry.id));
+    entries.forEach((entry) => session.entries.set(entry.id, entry));
+    $('#notifications').append(...entries.filter((entry) => shownIn(listing, entry)).map(renderEntry));
     showCursor(listing, page.nextCursor);
   } finally {
-    button.disabled = false;
+    more.disabled = false;
   }
 }
 
+// Each action: its API call, and the change it makes here (the WebSocket tells the user's other tabs).
+const ACTIONS = {
+  'mark-read': { path: '/read', method: 'POST', apply: (id) => patch(id, { read: true }) },
+  'mark-unread': { path: '/unread', method: 'POST', apply: (id) => patch(id, { read: false }) },
+  archive: { path: '/archive', method: 'POST', apply: (id) => patch(id, { archived: true }) },
+  unarchive: { path: '/unarchive', method: 'POST', apply: (id) => patch(id, { archived: false }) },
+  delete: { path: '', method: 'DELETE', apply: forget },
+};
+
 async function onNotificationClick(event) {
-  const button = event.target.closest('li.notification button');
-  if (!button) return;
-  const { id } = button.closest('li.notification').dataset;
-  const path = `/notifications/${encodeURIComponent(id)}`;
-  button.disabled = true;
+  const target = event.target.closest('li.notification button');
+  const action = target && Object.entries(ACTIONS).find(([name]) => target.classList.contains(name))?.[1];
+  if (!action) return;
+  const { id } = target.closest('li.notification').dataset;
+  target.disabled = true;
   try {
-    if (button.classList.contains('mark-read')) {
-      await api(`${path}/read`, { method: 'POST' });
-      showRead(id);
-    } else if (button.classList.contains('delete')) {
-      await api(path, { method: 'DELETE' });
-      findItem(id)?.remove();
-    }
-    await refreshBadge();
+    await api(`/notifications/${encodeURIComponent(id)}${action.path}`, { method: action.method });
+    action.apply(id);
+    // The entry was drawn again: keep the keyboard where it was, on the entry's next action.
+    if (!target.isConnected) findItem(id)?.querySelector('.actions button:not([hidden])')?.focus();
+    if (currentSession().v2 !== true) await refreshCounts(); // without v2 no counts come over the WebSocket
   } catch (error) {
-    if (error.status === 404) findItem(id)?.remove();
+    if (error.status === 404 && error.code !== 'http_error') forget(id);
     throw error;
   } finally {
-    button.disabled = false;
+    target.disabled = false;
   }
 }
 
 async function markAllRead() {
   await api('/notifications/read-all', { method: 'POST' });
-  CHANGES['notifications.read_all']();
-  await refreshBadge();
+  patchUpTo(null, { read: true });
+  if (currentSession().v2 !== true) await refreshCounts();
+}
+
+async function clearAll() {
+  const { served } = await apiV2('/notifications/clear-all', { method: 'POST' });
+  if (served) clearUpTo(null);
+}
+
+function onTabKey(event) {
+  const tabs = [...document.querySelectorAll('#views [role=tab]')].filter((tab) => !tab.hidden && tab.offsetParent);
+  const at = tabs.indexOf(event.target);
+  const step = { ArrowRight: 1, ArrowLeft: -1 }[event.key];
+  if (at < 0 || !step) return;
+  const next = tabs[(at + step + tabs.length) % tabs.length];
+  next.focus();
+  showView(next.dataset.view);
 }
 
 // ---- preferences and devices ------------------------------------------------------------
@@ -436,15 +740,15 @@ async function addDevice(event) {
 }
 
 async function onDeviceClick(event) {
-  const button = event.target.closest('button.remove-device');
-  if (!button) return;
-  const item = button.closest('li.device');
-  button.disabled = true;
+  const target = event.target.closest('button.remove-device');
+  if (!target) return;
+  const item = target.closest('li.device');
+  target.disabled = true;
   try {
     await api(`/devices/${encodeURIComponent(item.dataset.id)}`, { method: 'DELETE' });
     item.remove();
   } finally {
-    button.disabled = false;
+    target.disabled = false;
   }
 }
 
@@ -453,6 +757,8 @@ async function onDeviceClick(event) {
 async function fire(event) {
   event.preventDefault();
   const body = { topic: $('#fire-topic').value, actor: $('#fire-actor').value, recipient: currentSession().user };
+  const resourceId = $('#fire-post').value.trim();
+  if (resourceId) body.resourceId = resourceId;
   const result = await request('/dev/events', { method: 'POST', body });
   const summary = `${new Date().toLocaleTimeString()} · ${result.topic}: ${body.actor} → ${body.recipient}`;
   $('#fire-result').replaceChildren(jsonDetails(summary, result.value));
@@ -523,14 +829,22 @@ async function pollForever() {
 async function start() {
   $('#dismiss-error').addEventListener('click', () => { $('#error').hidden = true; });
   $('#sign-in-form').addEventListener('submit', guard(signIn));
+  $('#views').addEventListener('click', (event) => {
+    const tab = event.target.closest('[role=tab]');
+    if (tab && tab.getAttribute('aria-selected') !== 'true') showView(tab.dataset.view);
+  });
+  $('#views').addEventListener('keydown', onTabKey);
   $('#unread-only').addEventListener('change', guard(loadFirstPage));
   $('#load-more').addEventListener('click', guard(loadMore));
   $('#mark-all-read').addEventListener('click', guard(markAllRead));
+  $('#clear-all').addEventListener('click', guard(clearAll));
   $('#notifications').addEventListener('click', guard(onNotificationClick));
   $('#preferences').addEventListener('submit', guard(savePreferences));
   $('#device-form').addEventListener('submit', guard(addDevice));
   $('#devices').addEventListener('click', guard(onDeviceClick));
   $('#fire-form').addEventListener('submit', guard(fire));
+  window.addEventListener('focus', onInboxShown);
+  document.addEventListener('visibilitychange', onInboxShown);
   $('#muted-types').replaceChildren(
     ...TYPES.map((type) => el('label', {}, el('input', { type: 'checkbox', name: 'muted', value: type }), ` ${type}`)),
   );
@@ -540,6 +854,7 @@ async function start() {
   state.config = await request('/dev/config');
   $('#fire-topic').replaceChildren(...state.config.topics.map(option));
   resetUi(null);
+  showView(state.view);
   $('#sign-in').disabled = false;
 }
 

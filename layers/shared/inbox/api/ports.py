@@ -1,19 +1,19 @@
-"""What the HTTP API needs from storage."""
+"""What the HTTP API and the socket's sync need from storage."""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from inbox.models import Device, StoredDevice
-from inbox.store.notifications import ListPosition, StoredCount, StoredPage
+from inbox.store.listing import Listing, ListPosition, StoredCounts, StoredPage
 
 
-class NotificationReader(Protocol):
-    def newest(self, user_id: str, limit: int, after: ListPosition | None) -> StoredPage: ...
+class InboxQueriesPort(Protocol):
+    def newest(
+        self, user_id: str, listing: Listing, limit: int, after: ListPosition | None, since_ms: int = 0
+    ) -> StoredPage: ...
 
-    def newest_unread(self, user_id: str, limit: int, after: ListPosition | None) -> StoredPage: ...
-
-    def count_unread(self, user_id: str) -> StoredCount: ...
+    def counts(self, user_id: str) -> StoredCounts: ...
 
 
 class DeviceRecords(Protocol):

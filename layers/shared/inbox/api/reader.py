@@ -1,41 +1,56 @@
-"""The inbox as clients read it: pages behind opaque cursors, and the unread count."""
+"""The inbox as clients read it: pages behind opaque cursors, and the counts."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 from inbox.api.cursor import Cursor
-from inbox.models import NotificationPage, UnreadCount
-from inbox.store.notifications import StoredPage
+from inbox.models import Counts, LiveCounts, NotificationPage, UnreadCount
+from inbox.store.listing import Listing, StoredPage
+from inbox.timestamps import to_ms
 
 if TYPE_CHECKING:
-    from inbox.api.ports import NotificationReader
+    from inbox.api.ports import InboxQueriesPort
 
 
 class InboxReader:
-    def __init__(self, notifications: NotificationReader) -> None:
-        self._notifications = notifications
+    def __init__(self, queries: InboxQueriesPort) -> None:
+        self._queries = queries
 
     def page(
-        self, user_id: str, *, limit: int, cursor: str | None = None, unread_only: bool = False
+        self,
+        user_id: str,
+        *,
+        limit: int,
+        cursor: str | None = None,
+        unread_only: bool = False,
+        listing: Listing | None = None,
     ) -> NotificationPage:
         """Newest first; a cursor from another user or listing is a BadCursor."""
-        after = Cursor.decode(cursor, user_id=user_id, unread_only=unread_only).after if cursor else None
-        if unread_only:
-            stored = self._notifications.newest_unread(user_id, limit, after)
-        else:
-            stored = self._notifications.newest(user_id, limit, after)
-        return _page(user_id, stored, unread_only=unread_only)
+        listing = listing or Listing(unread_only=unread_only)
+        after = Cursor.decode(cursor, user_id=user_id, listing=listing).after if cursor else None
+        return _page(user_id, listing, self._queries.newest(user_id, listing, limit, after))
+
+    def changed_since(self, user_id: str, since: datetime | None, *, limit: int) -> NotificationPage:
+        """The inbox's first page, or only the entries that changed after ``since``."""
+        listing = Listing()
+        since_ms = to_ms(since) if since else 0
+        return _page(user_id, listing, self._queries.newest(user_id, listing, limit, None, since_ms=since_ms))
+
+    def counts(self, user_id: str) -> Counts:
+        stored = self._queries.counts(user_id)
+        return Counts(unread=stored.unread, unseen=stored.unseen, capped=stored.capped)
+
+    def live_counts(self, user_id: str) -> LiveCounts:
+        stored = self._queries.counts(user_id)
+        return LiveCounts(unread=stored.unread, unseen=stored.unseen)
 
     def unread_count(self, user_id: str) -> UnreadCount:
-        stored = self._notifications.count_unread(user_id)
-        return UnreadCount(count=stored.count, capped=stored.capped)
+        stored = self._queries.counts(user_id)
+        return UnreadCount(count=stored.unread, capped=stored.capped)
 
 
-def _page(user_id: str, stored: StoredPage, *, unread_only: bool) -> NotificationPage:
-    next_cursor = None
-    if stored.last is not None:
-        last = stored.last
-        cursor = Cursor(user_id=user_id, unread_only=unread_only, position=last.position, watermark=last.watermark)
-        next_cursor = cursor.encode()
+def _page(user_id: str, listing: Listing, stored: StoredPage) -> NotificationPage:
+    next_cursor = Cursor(user_id=user_id, listing=listing, after=stored.last).encode() if stored.last else None
     return NotificationPage(items=stored.notifications, next_cursor=next_cursor)

@@ -1,9 +1,12 @@
 """Delivery of inbox changes to open WebSocket connections and to phones.
 
-Every connection and device of the recipient is tried, whatever happens to the others: a
-gone connection (410) is forgotten, a disabled push endpoint is switched off, and any other
-failure is raised once all were tried, so that the stream record is retried or dead-lettered.
-Clients treat messages idempotently (by notification id), so a retried record is harmless.
+Every connection and device of the recipient is tried, whatever happens to the others: a gone
+connection (410) is forgotten and a disabled push endpoint is switched off. A WebSocket post that
+still fails after its retries is dropped and logged, never failing the stream record: a retried
+record would send every later record of the batch again to connections that already had them,
+and the inbox holds the entry for the client's next sync. A push that fails is raised once all
+were tried, so that the record is retried; collapse ids make a repeated push replace the first.
+Each user's counts are read once per batch, and only for users with an open connection.
 """
 
 from __future__ import annotations
@@ -17,16 +20,19 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import BotoCoreError, ClientError
 
 from inbox.batch import in_order_per_key
-from inbox.delivery.changes import InboxChange
-from inbox.delivery.messages import WEBSOCKET_FRAME_LIMIT, websocket_message
+from inbox.delivery.changes import ChangeKind, InboxChange
+from inbox.delivery.messages import WEBSOCKET_FRAME_LIMIT, entry_of, websocket_message
 from inbox.delivery.push import publish_kwargs
-from inbox.models import Preferences, StoredDevice
+from inbox.models import LiveCounts, Preferences, StoredDevice
+from inbox.observability import logger
+from inbox.store.items import InboxState
+from inbox.timestamps import now_ms
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_sns import SNSClient
 
-    from inbox.delivery.ports import ConnectionDirectory, DeviceDirectory, PreferenceReader
+    from inbox.delivery.ports import ConnectionDirectory, DeviceDirectory, LiveState, PreferenceReader, PushClaims
 
 ENDPOINT_DISABLED = {"EndpointDisabled", "EndpointDisabledException"}
 
@@ -43,6 +49,7 @@ class PostResult(StrEnum):
 @dataclass
 class DeliveryReport:
     sent: int = 0
+    dropped: int = 0
     gone: list[str] = field(default_factory=list)
     pushed: int = 0
     disabled_devices: list[str] = field(default_factory=list)
@@ -68,6 +75,8 @@ class Audience:
     preferences: Preferences
     connections: list[str]
     devices: list[StoredDevice]
+    state: InboxState
+    counts: LiveCounts | None  # None without an open connection: nobody to tell
 
 
 class Delivery:
@@ -82,13 +91,19 @@ class Delivery:
         preferences: PreferenceReader,
         connections: ConnectionDirectory,
         devices: DeviceDirectory,
+        live: LiveState,
+        pushes: PushClaims,
         management_api: ApiGatewayManagementApiClient,
         sns: SNSClient,
         concurrency: int,
+        push_group_interval_ms: int = 15 * 60 * 1000,
     ) -> None:
         self._preferences = preferences
         self._connections = connections
         self._devices = devices
+        self._live = live
+        self._pushes = pushes
+        self._push_group_interval_ms = push_group_interval_ms
         self._management_api = management_api
         self._sns = sns
         # Two pools: a user's thread waits for its posts, so posts must not queue behind users.
@@ -105,7 +120,7 @@ class Delivery:
 
     def _deliver_user(self, changes: list[tuple[str, InboxChange]]) -> dict[str, DeliveryOutcome]:
         try:
-            audience = self._audience(changes[0][1].user_id, any(change.created for _, change in changes))
+            audience = self._audience(changes[0][1].user_id, any(change.grew for _, change in changes))
         except (ClientError, BotoCoreError) as error:
             return {key: error for key, _ in changes}
         outcomes: dict[str, DeliveryOutcome] = {}
@@ -122,21 +137,28 @@ class Delivery:
         devices = []
         if with_devices and preferences.channels.push:
             devices = [stored for stored in self._devices.of(user_id) if stored.device.enabled]
-        return Audience(preferences, connections, devices)
+        state, counts = InboxState(), None
+        if connections:
+            stored, state = self._live.live(user_id)
+            counts = LiveCounts(unread=stored.unread, unseen=stored.unseen)
+        return Audience(preferences, connections, devices, state, counts)
 
     def _deliver(self, change: InboxChange, audience: Audience) -> DeliveryReport:
         report = DeliveryReport()
         self._to_connections(change, audience, report)
-        if change.created is not None:
+        if change.grew and audience.devices and self._may_push(change):
             self._to_devices(change, audience, report)
         if report.errors:
             raise DeliveryFailed("; ".join(report.errors))
         return report
 
     def _to_connections(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
-        data = websocket_message(change)
+        if not audience.connections:
+            return
+        data = websocket_message(change, audience.state, audience.counts)
         if len(data) > WEBSOCKET_FRAME_LIMIT:
-            report.errors.append(f"message of {len(data)} bytes exceeds the WebSocket frame limit")
+            logger.warning("message dropped: over the frame limit", extra={"bytes": len(data), "user": change.user_id})
+            report.dropped += len(audience.connections)
             return
         connection_ids = list(audience.connections)
         results = self._posts.map(lambda connection_id: self._post(connection_id, data), connection_ids)
@@ -148,7 +170,9 @@ class Delivery:
                 audience.connections.remove(connection_id)
                 self._connections.remove(change.user_id, connection_id)
             else:
-                report.errors.append(f"connection {connection_id}: {result}")
+                # The next sync brings what the connection missed: the record is not failed for it.
+                logger.warning("message dropped", extra={"connection": connection_id, "reason": result})
+                report.dropped += 1
 
     def _post(self, connection_id: str, data: bytes) -> PostResult | str:
         """The post's result, or the reason it failed."""
@@ -163,11 +187,23 @@ class Delivery:
             return type(error).__name__
         return PostResult.SENT
 
+    def _may_push(self, change: InboxChange) -> bool:
+        """A group's first member is pushed; later members at most once per interval per group."""
+        if change.kind is ChangeKind.CREATED or change.item is None or change.entry_id is None:
+            return change.kind is ChangeKind.CREATED
+        last = int(change.item.get("lp", 0))
+        now = now_ms()
+        if now - last < self._push_group_interval_ms:
+            return False
+        return self._pushes.claim_push(change.user_id, change.entry_id, last, now)
+
     def _to_devices(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
-        assert change.created is not None
+        entry = entry_of(change, audience.state)
+        if entry is None:
+            return
         for stored in list(audience.devices):
             try:
-                self._sns.publish(**publish_kwargs(stored.endpoint_arn, change.created))
+                self._sns.publish(**publish_kwargs(stored.endpoint_arn, entry))
             except ClientError as error:
                 if _error_code(error) in ENDPOINT_DISABLED:
                     report.disabled_devices.append(stored.device.id)

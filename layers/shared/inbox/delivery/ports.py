@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import Protocol
 
 from inbox.models import Preferences, StoredDevice
+from inbox.store.items import InboxState
+from inbox.store.listing import StoredCounts
 
 
 class PreferenceReader(Protocol):
@@ -21,3 +23,11 @@ class DeviceDirectory(Protocol):
     def of(self, user_id: str) -> list[StoredDevice]: ...
 
     def disable(self, user_id: str, device_id: str) -> None: ...
+
+
+class LiveState(Protocol):
+    def live(self, user_id: str) -> tuple[StoredCounts, InboxState]: ...
+
+
+class PushClaims(Protocol):
+    def claim_push(self, user_id: str, entry_id: str, last_push_ms: int, now_ms: int) -> bool: ...

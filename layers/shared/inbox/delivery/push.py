@@ -19,17 +19,39 @@ TITLES = {
 }
 
 
+def who(notification: Notification) -> str:
+    """The actors as a group's text names them: "Alice", "Alice and Bob", "Alice, Bob and 3 others"."""
+    names = [actor.username or actor.id for actor in notification.actors] or [notification.actor.username or "Someone"]
+    count = max(notification.actor_count, len(names))
+    if count == 1:
+        return names[0]
+    if count == 2 and len(names) >= 2:
+        return f"{names[0]} and {names[1]}"
+    if count == 3 and len(names) >= 3:
+        return f"{names[0]}, {names[1]} and {names[2]}"
+    shown = names[:2] if len(names) >= 2 else names[:1]
+    others = count - len(shown)
+    return f"{', '.join(shown)} and {others} {'other' if others == 1 else 'others'}"
+
+
 def title(notification: Notification) -> str:
-    who = notification.actor.username or notification.actor.id
-    return TITLES[notification.type.value].format(who=who, what=notification.resource.type)
+    return TITLES[notification.type.value].format(who=who(notification), what=notification.resource.type)
 
 
 def _platform_payloads(notification: Notification) -> dict[str, str]:
+    """Per platform; the entry's id collapses the pushes of one group into one on the phone."""
     data = notification.model_dump(mode="json", by_alias=True)
     text = title(notification)
     body = notification.resource.excerpt or ""
-    apns = json.dumps({"aps": {"alert": {"title": text, "body": body}, "sound": "default"}, "notification": data})
-    fcm = json.dumps({"notification": {"title": text, "body": body}, "data": {"notification": json.dumps(data)}})
+    alert = {"alert": {"title": text, "body": body}, "sound": "default", "thread-id": notification.id}
+    apns = json.dumps({"aps": alert, "notification": data})
+    fcm = json.dumps(
+        {
+            "collapse_key": notification.id,
+            "notification": {"title": text, "body": body, "tag": notification.id},
+            "data": {"notification": json.dumps(data)},
+        }
+    )
     return {"default": text, "APNS": apns, "APNS_SANDBOX": apns, "GCM": fcm}
 
 
@@ -43,4 +65,11 @@ def push_message(notification: Notification) -> str:
 
 
 def publish_kwargs(endpoint_arn: str, notification: Notification) -> dict[str, Any]:
-    return {"TargetArn": endpoint_arn, "MessageStructure": "json", "Message": push_message(notification)}
+    # SNS hands this attribute to APNs as the apns-collapse-id header.
+    collapse = {"AWS.SNS.MOBILE.APNS.COLLAPSE_ID": {"DataType": "String", "StringValue": notification.id}}
+    return {
+        "TargetArn": endpoint_arn,
+        "MessageStructure": "json",
+        "Message": push_message(notification),
+        "MessageAttributes": collapse,
+    }

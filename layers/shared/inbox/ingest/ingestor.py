@@ -2,7 +2,8 @@
 
 * Nobody is notified of their own action.
 * Muted types are not stored.
-* One notification per action: the store's conditional put on the action's key.
+* One entry per action, or one group of them (ingest/grouping.py): exactly once per action, by a
+  conditional put on the action's key.
 * An unlike retracts the like it undoes, if it is still there. A like after an unlike does
   not notify again: the retraction leaves a tombstone on the action's key, so toggling a
   like cannot flood the recipient (until the tombstone expires with the notification TTL).
@@ -17,9 +18,18 @@ from concurrent.futures import ThreadPoolExecutor
 
 from inbox.batch import in_order_per_key
 from inbox.ingest.flood import FloodGate, FloodLimits
+from inbox.ingest.grouping import Groups, group_key
 from inbox.ingest.outcomes import IngestOutcome
 from inbox.ingest.ports import FloodCounters, NotificationWriter, PreferenceReader
 from inbox.models import NotificationEvent, NotificationType, Retraction
+from inbox.store.notifications import Stored, Undone
+
+DAY_SECONDS = 86_400
+STORED: dict[Stored, IngestOutcome] = {
+    Stored.CREATED: IngestOutcome.CREATED,
+    Stored.JOINED: IngestOutcome.GROUPED,
+    Stored.DUPLICATE: IngestOutcome.DUPLICATE,
+}
 
 Event = NotificationEvent | Retraction
 # A record's outcome: what happened to each of its events, or why the record must be retried.
@@ -46,6 +56,7 @@ class Ingestor:
         concurrency: int,
         limits: FloodLimits | None = None,
         clock: Callable[[], float] = time.time,
+        group_window_seconds: int = DAY_SECONDS,
     ) -> None:
         self._notifications = notifications
         self._preferences = preferences
@@ -53,6 +64,7 @@ class Ingestor:
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="recipient")
         self._limits = limits or FloodLimits()
         self._clock = clock
+        self._group_window_ms = group_window_seconds * 1000
 
     def apply_all(self, records: Sequence[tuple[str, list[Event]]]) -> dict[str, RecordOutcome]:
         """The outcome of each keyed record's events."""
@@ -75,7 +87,9 @@ class Ingestor:
             muted = self._muted_types(keyed_events)
         except Exception as error:  # reported per record by the caller
             return [(key, error) for key, _ in keyed_events]
-        flood = FloodGate(self._flood_counters, _recipient_of(keyed_events[0]), self._limits, self._clock)
+        recipient = _recipient_of(keyed_events[0])
+        flood = FloodGate(self._flood_counters, recipient, self._limits, self._clock)
+        groups = Groups(self._notifications, recipient, self._group_window_ms)
         failed: Exception | None = None
         results: list[tuple[str, IngestOutcome | Exception]] = []
         for key, event in keyed_events:
@@ -83,7 +97,7 @@ class Ingestor:
                 results.append((key, EarlierEventFailed(f"an earlier event for this recipient failed: {failed}")))
                 continue
             try:
-                results.append((key, self._apply(event, muted, flood)))
+                results.append((key, self._apply(event, muted, flood, groups)))
             except Exception as error:  # reported per record by the caller
                 failed = error
                 results.append((key, error))
@@ -96,17 +110,24 @@ class Ingestor:
                 return frozenset(self._preferences.get(event.recipient_id).muted_types)
         return frozenset()
 
-    def _apply(self, event: Event, muted: frozenset[NotificationType], flood: FloodGate) -> IngestOutcome:
+    def _apply(
+        self, event: Event, muted: frozenset[NotificationType], flood: FloodGate, groups: Groups
+    ) -> IngestOutcome:
         if isinstance(event, Retraction):
-            retracted = self._notifications.retract(event)
-            return IngestOutcome.RETRACTED if retracted else IngestOutcome.NOTHING_TO_RETRACT
+            undone = self._notifications.retract(event)
+            return IngestOutcome.RETRACTED if undone is Undone.RETRACTED else IngestOutcome.NOTHING_TO_RETRACT
         if event.is_self_action:
             return IngestOutcome.SELF_ACTION
         if event.type in muted:
             return IngestOutcome.MUTED
         if not flood.admit(event):
             return IngestOutcome.FLOOD_DROPPED
-        return IngestOutcome.CREATED if self._notifications.put(event) else IngestOutcome.DUPLICATE
+        now_ms = int(self._clock() * 1000)
+        group = group_key(event)
+        if group is None:
+            return STORED[self._notifications.put(event, at_ms=now_ms)]
+        entry_id = groups.entry_for(group, now_ms)
+        return STORED[self._notifications.add_to_group(event, entry_id, at_ms=now_ms)]
 
 
 def _recipient_of(keyed_event: tuple[str, Event]) -> str:

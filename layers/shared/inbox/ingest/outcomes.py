@@ -7,6 +7,7 @@ from enum import StrEnum
 
 class IngestOutcome(StrEnum):
     CREATED = "created"
+    GROUPED = "grouped"  # joined an existing group
     DUPLICATE = "duplicate"
     RETRACTED = "retracted"
     NOTHING_TO_RETRACT = "nothing_to_retract"
@@ -17,6 +18,7 @@ class IngestOutcome(StrEnum):
 
 METRIC_OF: dict[IngestOutcome, str] = {
     IngestOutcome.CREATED: "NotificationsCreated",
+    IngestOutcome.GROUPED: "NotificationsGrouped",
     IngestOutcome.DUPLICATE: "DuplicatesSkipped",
     IngestOutcome.RETRACTED: "NotificationsRetracted",
     IngestOutcome.MUTED: "MutedSkipped",

@@ -6,12 +6,17 @@ from typing import Protocol
 
 from inbox.models import NotificationEvent, Preferences, Retraction
 from inbox.store.flood import FloodCount
+from inbox.store.notifications import Stored, Undone
 
 
 class NotificationWriter(Protocol):
-    def put(self, event: NotificationEvent) -> bool: ...
+    def put(self, event: NotificationEvent, *, at_ms: int | None = None) -> Stored: ...
 
-    def retract(self, retraction: Retraction) -> bool: ...
+    def add_to_group(self, event: NotificationEvent, entry_id: str, *, at_ms: int | None = None) -> Stored: ...
+
+    def group_started(self, user_id: str, entry_id: str) -> int | None: ...
+
+    def retract(self, retraction: Retraction) -> Undone: ...
 
 
 class PreferenceReader(Protocol):

@@ -5,12 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from inbox.store.connections import ConnectionStore
+from inbox.store.connections import DEFAULT_MAX_PER_USER, ConnectionStore
 from inbox.store.devices import DeviceStore
+from inbox.store.entries import EntryStore
 from inbox.store.flood import FloodCounterStore
+from inbox.store.listing import InboxQueries
 from inbox.store.notifications import NotificationStore
 from inbox.store.preferences import PreferenceStore
 from inbox.store.table import TableGateway
+from inbox.store.watermarks import WatermarkStore
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
@@ -21,20 +24,37 @@ class Store:
     """Every aggregate's access on one table."""
 
     table: Table
-    notifications: NotificationStore
+    notifications: NotificationStore  # ingest's writes: entries, groups, undone actions
+    entries: EntryStore  # a user's changes to one entry
+    watermarks: WatermarkStore  # read-all, seen-all, clear-all
+    queries: InboxQueries  # listings and counts
     flood: FloodCounterStore
     preferences: PreferenceStore
     connections: ConnectionStore
     devices: DeviceStore
 
     @classmethod
-    def on(cls, table: Table, *, notification_ttl_seconds: int, connection_ttl_seconds: int, region: str = "") -> Store:
+    def on(
+        cls,
+        table: Table,
+        *,
+        notification_ttl_seconds: int,
+        connection_ttl_seconds: int,
+        region: str = "",
+        max_connections_per_user: int = DEFAULT_MAX_PER_USER,
+    ) -> Store:
         gateway = TableGateway(table)
+        watermarks = WatermarkStore(gateway, region=region)
         return cls(
             table=table,
             notifications=NotificationStore(gateway, ttl_seconds=notification_ttl_seconds, region=region),
+            entries=EntryStore(gateway, watermarks, region=region),
+            watermarks=watermarks,
+            queries=InboxQueries(gateway, watermarks),
             flood=FloodCounterStore(gateway),
             preferences=PreferenceStore(gateway),
-            connections=ConnectionStore(gateway, ttl_seconds=connection_ttl_seconds),
+            connections=ConnectionStore(
+                gateway, ttl_seconds=connection_ttl_seconds, max_per_user=max_connections_per_user
+            ),
             devices=DeviceStore(gateway),
         )

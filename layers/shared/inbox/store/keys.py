@@ -5,11 +5,16 @@ Items of a user share the partition ``pk = U#<userId>``:
 ==============  =================  ==========================================================
 sk              what               index (``inbox``) keys
 ==============  =================  ==========================================================
-N#<id>          notification       g1pk = U#<userId>#U (unread) or U#<userId>#R (read),
-                                   g1sk = <storedAt ms, 13 digits>#<id>; removed when the
-                                   notification is deleted or retracted (a tombstone).
-STATE           read-all watermark g1pk = U#<userId>#U, g1sk = "~" (sorts after every
-                                   notification, so the first page's query returns it first)
+N#<id>          inbox entry        g1pk = U#<userId>#U (unread), #R (read) or #A (archived),
+                (one action, or    g1sk = <updatedAt ms, 13 digits>#<id>; removed when the
+                a group of them)   entry is deleted or its last action retracted (a tombstone).
+                                   Mentions and replies also carry g2pk = U#<userId>#M and
+                                   g2sk = g1sk in the sparse index ``tabs``.
+M#<actionId>    group member       - (the entry a grouped action joined; a tombstone once the
+                                   action is undone, so that it never counts or notifies again)
+STATE           watermarks         g1pk = U#<userId>#U, g1sk = "~" (sorts after every entry,
+                (read-all, seen-   so a query of the unread partition from the top returns
+                all, clear-all)    it first)
 PREFS           preferences        -
 C#<connId>      WebSocket conn.    -
 D#<deviceId>    push device        -
@@ -25,6 +30,7 @@ from __future__ import annotations
 from enum import StrEnum
 
 INDEX_NAME = "inbox"
+TABS_INDEX_NAME = "tabs"
 STATE_SK = "STATE"
 PREFS_SK = "PREFS"
 STATE_POSITION = "~"
@@ -33,12 +39,15 @@ TOP_POSITION = "9999999999999~"
 USER_PREFIX = "U#"
 UNREAD_SUFFIX = "#U"
 READ_SUFFIX = "#R"
+ARCHIVED_SUFFIX = "#A"
+MENTIONS_SUFFIX = "#M"
 
 
 class ItemKind(StrEnum):
     """What an item of a user's partition is, by the prefix of its sort key."""
 
     NOTIFICATION = "N#"
+    MEMBER = "M#"
     CONNECTION = "C#"
     DEVICE = "D#"
     FLOOD_COUNTER = "F#"
@@ -73,6 +82,18 @@ def read_partition(user_id: str) -> str:
     return f"{user_pk(user_id)}{READ_SUFFIX}"
 
 
+def archived_partition(user_id: str) -> str:
+    return f"{user_pk(user_id)}{ARCHIVED_SUFFIX}"
+
+
+def mentions_partition(user_id: str) -> str:
+    return f"{user_pk(user_id)}{MENTIONS_SUFFIX}"
+
+
+def is_archived_partition(g1pk: object) -> bool:
+    return str(g1pk or "").endswith(ARCHIVED_SUFFIX)
+
+
 def is_unread_partition(g1pk: object) -> bool:
     return str(g1pk or "").endswith(UNREAD_SUFFIX)
 
@@ -81,13 +102,18 @@ def is_read_partition(g1pk: object) -> bool:
     return str(g1pk or "").endswith(READ_SUFFIX)
 
 
-def position(stored_at_ms: int, notification_id: str) -> str:
-    return f"{stored_at_ms:013d}#{notification_id}"
+def position(updated_at_ms: int, entry_id: str) -> str:
+    return f"{updated_at_ms:013d}#{entry_id}"
 
 
 def lowest_position_after(watermark_ms: int) -> str:
-    """The lowest index position of a notification stored after the watermark."""
+    """The lowest index position of an entry that changed after the watermark."""
     return f"{watermark_ms + 1:013d}"
+
+
+def time_of(position_key: str) -> int:
+    """The updatedAt (ms) a position holds."""
+    return int(position_key.split("#", 1)[0])
 
 
 def flood_counter_id(window_start: int, actor_id: str = "") -> str:

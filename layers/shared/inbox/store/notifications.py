@@ -1,219 +1,227 @@
-"""Notifications and the read-all watermark: storing, retracting, read state and newest-first reads.
+"""Storing entries: one action, or an action joining a group; undoing an action.
 
-* The notification's key is derived from the action, so a conditional put is the whole of
-  deduplication: a redelivered event costs one failed write, and an unlike finds its like
-  without a lookup. A delete or retraction leaves a tombstone so that a late redelivery
-  cannot bring the notification back.
-* Newest-first listing reads the index, whose partition says read or unread: the unread
-  listing and the unread count read only unread items, and the full listing merges both
-  partitions in two requests.
-* "Mark all read" writes one watermark instead of touching every item.
+* An entry of one action is keyed by the action, so a conditional put is the whole of
+  deduplication.
+* A grouped action first puts its member item (keyed by the action: a redelivery fails there, at
+  one write unit), then updates its group's entry: one more actor, counted exactly with ADD, the
+  entry moved to the top. The entry's size does not grow with its members.
+* An undone action leaves a tombstone on its key whether or not the action has arrived yet, so
+  that an action travelling behind its undo on another topic stays silent.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from inbox.errors import NotFound
-from inbox.models import Notification, NotificationEvent, Retraction
-from inbox.store.items import notification_from_item, notification_item
-from inbox.store.keys import (
-    INDEX_NAME,
-    STATE_POSITION,
-    STATE_SK,
-    TOP_POSITION,
-    ItemKind,
-    key,
-    lowest_position_after,
-    read_partition,
-    unread_partition,
-    user_pk,
-)
-from inbox.store.table import TableGateway, query_arguments
-from inbox.timestamps import now_ms, now_s
+from botocore.exceptions import ClientError
 
-# The unread count is exact up to this many; beyond it the answer is "at least".
-UNREAD_COUNT_CAP = 100
+from inbox.models import GROUP_SHOWN_ACTORS, NotificationEvent, Retraction
+from inbox.store.items import ACTOR_SLOTS, actor_value, entry_item
+from inbox.store.keys import ItemKind, key, position, unread_partition
+from inbox.store.table import TableGateway, is_conditional_failure
+from inbox.timestamps import now_ms, now_s, to_ms
+
+# Optimistic updates of a group an unlike leaves: retried when a join changes it in between.
+LEAVE_ATTEMPTS = 8
 
 
-@dataclass(frozen=True)
-class ListPosition:
-    """Where a listing stopped: the last index position shown and the watermark it was read with."""
-
-    position: str
-    watermark: int
+class Stored(StrEnum):
+    CREATED = "created"  # a new entry (or a group started)
+    JOINED = "joined"  # an existing group grew
+    DUPLICATE = "duplicate"  # this action was stored or undone before
 
 
-@dataclass(frozen=True)
-class StoredPage:
-    notifications: list[Notification]
-    last: ListPosition | None  # set when more notifications follow
+class Undone(StrEnum):
+    RETRACTED = "retracted"  # the action's entry lost it (or went, if it was the last)
+    AHEAD = "ahead"  # the action has not arrived: its tombstone waits for it
+    ALREADY = "already"  # undone before
 
 
-@dataclass(frozen=True)
-class StoredCount:
-    count: int
-    capped: bool
+class ConcurrentChange(Exception):
+    """A group kept changing under an unlike; the record is retried."""
 
 
 class NotificationStore:
     def __init__(self, gateway: TableGateway, *, ttl_seconds: int, region: str = "") -> None:
         self._gateway = gateway
         self._ttl_seconds = ttl_seconds
-        # Written into every change of a notification or watermark (rg): with replicas, each
-        # region's stream sees every change, and only the writer's region fans it out.
+        # Written into every change of an entry or watermark (rg): with replicas, each region's
+        # stream sees every change, and only the writer's region fans it out.
         self._region = region
 
-    # -- ingest ---------------------------------------------------------------------------
+    def put(self, event: NotificationEvent, *, at_ms: int | None = None) -> Stored:
+        """Store an entry of one action (keyed by the action)."""
+        item = entry_item(
+            event, event.notification_id, now_ms=at_ms or now_ms(), ttl_seconds=self._ttl_seconds, region=self._region
+        )
+        return Stored.CREATED if self._gateway.put_new(item) else Stored.DUPLICATE
 
-    def put(self, event: NotificationEvent, *, stored_at_ms: int | None = None) -> bool:
-        """Store the notification for an event; False when this action was stored before."""
-        stored_at = stored_at_ms if stored_at_ms is not None else now_ms()
-        item = notification_item(event, stored_at_ms=stored_at, ttl_seconds=self._ttl_seconds, region=self._region)
-        return self._gateway.put_new(item)
+    def add_to_group(self, event: NotificationEvent, entry_id: str, *, at_ms: int | None = None) -> Stored:
+        """Add an action to the group entry ``entry_id``, starting the group if it has no entry yet."""
+        now = at_ms or now_ms()
+        member = {
+            **key(event.recipient_id, ItemKind.MEMBER, event.notification_id),
+            "g": entry_id,
+            "ttl": now // 1000 + self._ttl_seconds,
+        }
+        if not self._gateway.put_new(member):
+            return Stored.DUPLICATE
+        try:
+            old = self._join(event, entry_id, now)
+        except Exception:
+            # Without its member the action is applied again when the record is retried.
+            self._gateway.call("delete_item", Key={"pk": member["pk"], "sk": member["sk"]})
+            raise
+        return Stored.JOINED if "n" in old and "gone" not in old else Stored.CREATED
 
-    def retract(self, retraction: Retraction) -> bool:
-        """Withdraw the notification an undone action caused; True when there was one to withdraw.
+    def _join(self, event: NotificationEvent, entry_id: str, now: int) -> Mapping[str, Any]:
+        shift = ", ".join(
+            f"{ACTOR_SLOTS[index]} = if_not_exists({ACTOR_SLOTS[index - 1]}, :none)"
+            for index in range(GROUP_SHOWN_ACTORS - 1, 0, -1)
+        )
+        values: dict[str, Any] = {
+            ":none": None,
+            ":actor": actor_value(event.actor),
+            ":now": now,
+            ":occurred": to_ms(event.occurred_at),
+            ":unread": unread_partition(event.recipient_id),
+            ":position": position(now, entry_id),
+            ":ttl": now // 1000 + self._ttl_seconds,
+            ":region": self._region,
+            ":type": event.type.value,
+            ":rtype": event.resource.type,
+            ":rid": event.resource.id,
+            ":one": 1,
+        }
+        update = (
+            f"SET {shift}, a0 = :actor, u = :now, o = :occurred, g1pk = :unread, g1sk = :position, #ttl = :ttl,"
+            " rg = :region, t = :type, rt = :rtype, ri = :rid, c = if_not_exists(c, :now), lp = if_not_exists(lp, :now)"
+        )
+        if event.resource.excerpt:
+            update += ", x = :excerpt"
+            values[":excerpt"] = event.resource.excerpt
+        values[":action"] = event.notification_id
+        try:
+            response = self._gateway.call(
+                "update_item",
+                Key=key(event.recipient_id, ItemKind.NOTIFICATION, entry_id),
+                # A grown group is unread and unseen again, out of the archive, and back if it was gone.
+                UpdateExpression=f"{update}, la = :action ADD n :one REMOVE gone, ux, r",
+                # The last action joined: botocore resends a write whose answer was lost, and ADD must
+                # not count that action twice.
+                ConditionExpression="attribute_not_exists(la) OR la <> :action",
+                ExpressionAttributeNames={"#ttl": "ttl"},
+                ExpressionAttributeValues=values,
+                ReturnValues="UPDATED_OLD",
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return {"n": 1}  # this action's join was applied already
+            raise
+        attributes: Mapping[str, Any] = response.get("Attributes") or {}
+        return attributes
 
-        The tombstone is left whether or not the notification is there yet: a like and its unlike
-        travel on different topics, so the unlike may come first, and the late like must stay silent.
-        """
-        ttl = now_s() + self._ttl_seconds
+    def group_started(self, user_id: str, entry_id: str) -> int | None:
+        """When a group's first member arrived (ms), None when it has no entry."""
+        item = self._gateway.call(
+            "get_item", Key=key(user_id, ItemKind.NOTIFICATION, entry_id), ProjectionExpression="c"
+        ).get("Item")
+        return int(item["c"]) if item and "c" in item else None
+
+    def claim_push(self, user_id: str, entry_id: str, last_push_ms: int, now_ms: int) -> bool:
+        """Take the group's next push (the last was at ``last_push_ms``); False when another fan-out took it."""
+        try:
+            self._gateway.call(
+                "update_item",
+                Key=key(user_id, ItemKind.NOTIFICATION, entry_id),
+                UpdateExpression="SET lp = :now",
+                ConditionExpression="lp = :last",
+                ExpressionAttributeValues={":now": now_ms, ":last": last_push_ms},
+            )
+        except ClientError as error:
+            if is_conditional_failure(error):
+                return False
+            raise
+        return True
+
+    def retract(self, retraction: Retraction) -> Undone:
+        """Undo an action: its group loses it, or its own entry goes; a tombstone stays on its key."""
         held, old = self._gateway.conditional_with_old(
             "update_item",
-            Key=key(retraction.recipient_id, ItemKind.NOTIFICATION, retraction.notification_id),
-            UpdateExpression="SET gone = :gone, rg = :region, #ttl = if_not_exists(#ttl, :ttl) REMOVE g1pk, g1sk",
+            Key=key(retraction.recipient_id, ItemKind.MEMBER, retraction.notification_id),
+            UpdateExpression="SET gone = :gone, #ttl = if_not_exists(#ttl, :ttl)",
             ConditionExpression="attribute_not_exists(gone)",
             ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":gone": "retracted", ":region": self._region, ":ttl": ttl},
+            ExpressionAttributeValues={":gone": "retracted", ":ttl": now_s() + self._ttl_seconds},
         )
-        return held and "g1pk" in old
+        if not held:
+            return Undone.ALREADY
+        if "g" in old:
+            try:
+                self._leave(retraction.recipient_id, str(old["g"]), retraction)
+            except Exception:
+                # Without its tombstone the undo is applied again when the record is retried.
+                self._gateway.call(
+                    "update_item",
+                    Key=key(retraction.recipient_id, ItemKind.MEMBER, retraction.notification_id),
+                    UpdateExpression="REMOVE gone",
+                )
+                raise
+            return Undone.RETRACTED
+        return Undone.RETRACTED if self._retract_entry(retraction) else Undone.AHEAD
 
-    # -- read state -----------------------------------------------------------------------
-
-    def mark_read(self, user_id: str, notification_id: str) -> None:
-        """Mark a live notification read; NotFound if there is none (reading it again changes nothing)."""
-        self._change_live(
-            user_id,
-            notification_id,
-            "SET g1pk = :read, r = :now, rg = :region",
-            "g1pk = :unread AND (attribute_not_exists(#ttl) OR #ttl > :now_s)",
-            {":read": read_partition(user_id), ":unread": unread_partition(user_id), ":now": now_ms()},
-        )
-
-    def mark_all_read(self, user_id: str) -> None:
-        self._gateway.call(
-            "update_item",
-            Key={"pk": user_pk(user_id), "sk": STATE_SK},
-            UpdateExpression="SET w = :now, g1pk = :partition, g1sk = :position, rg = :region",
-            ExpressionAttributeValues={
-                ":region": self._region,
-                ":now": now_ms(),
-                ":partition": unread_partition(user_id),
-                ":position": STATE_POSITION,
-            },
-        )
-
-    def delete(self, user_id: str, notification_id: str) -> None:
-        """Delete a live notification, leaving a tombstone; NotFound if there is none."""
-        self._change_live(
-            user_id,
-            notification_id,
-            "SET gone = :gone, rg = :region REMOVE g1pk, g1sk",
-            "attribute_exists(pk) AND attribute_not_exists(gone) AND #ttl > :now_s",
-            {":gone": "deleted"},
-        )
-
-    def _change_live(
-        self, user_id: str, notification_id: str, update: str, condition: str, values: Mapping[str, Any]
-    ) -> None:
-        """A conditional change of the user's notification; NotFound when it is gone, expired or was never there."""
+    def _retract_entry(self, retraction: Retraction) -> bool:
+        """Withdraw an entry keyed by the action itself (one stored by the first version)."""
         old = self._gateway.conditional(
             "update_item",
-            Key=key(user_id, ItemKind.NOTIFICATION, notification_id),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={**values, ":region": self._region, ":now_s": now_s()},
+            Key=key(retraction.recipient_id, ItemKind.NOTIFICATION, retraction.notification_id),
+            UpdateExpression="SET gone = :gone, rg = :region REMOVE g1pk, g1sk, g2pk, g2sk",
+            ConditionExpression="attribute_exists(pk) AND attribute_not_exists(gone)",
+            ExpressionAttributeValues={":gone": "retracted", ":region": self._region},
         )
-        if old is None:
+        return old is None
+
+    def _leave(self, user_id: str, entry_id: str, retraction: Retraction) -> None:
+        """Take an actor out of a group: one fewer, no longer shown; the entry goes with its last actor."""
+        entry_key = key(user_id, ItemKind.NOTIFICATION, entry_id)
+        actor_id = retraction.actor_id
+        for _ in range(LEAVE_ATTEMPTS):
+            item = self._gateway.call("get_item", Key=entry_key, ConsistentRead=True).get("Item")
+            # Gone, or this undo was applied already (its answer was lost and the write was sent again).
+            if not item or "gone" in item or item.get("lu") == retraction.notification_id:
+                return
+            count = int(item.get("n", 1))
+            values: dict[str, Any] = {":count": count, ":region": self._region, ":action": retraction.notification_id}
+            if count <= 1:
+                # Emptied, so that a later like within the window starts it afresh.
+                update = "SET gone = :gone, rg = :region, lu = :action, n = :zero, " + ", ".join(
+                    f"{slot} = :none" for slot in ACTOR_SLOTS
+                )
+                update += " REMOVE g1pk, g1sk, g2pk, g2sk"
+                values.update({":gone": "retracted", ":zero": 0, ":none": None})
+            else:
+                shown = [item.get(slot) for slot in ACTOR_SLOTS]
+                kept = [actor for actor in shown if actor and actor.get("i") != actor_id]
+                kept += [None] * (GROUP_SHOWN_ACTORS - len(kept))
+                update = (
+                    "SET " + ", ".join(f"{slot} = :{slot}" for slot in ACTOR_SLOTS) + ", rg = :region, lu = :action"
+                )
+                update += " ADD n :minus"
+                values.update({f":{slot}": actor for slot, actor in zip(ACTOR_SLOTS, kept, strict=True)})
+                values[":minus"] = -1
+            try:
+                self._gateway.call(
+                    "update_item",
+                    Key=entry_key,
+                    UpdateExpression=update,
+                    ConditionExpression="n = :count AND attribute_not_exists(gone)",
+                    ExpressionAttributeValues=values,
+                )
+            except ClientError as error:
+                if is_conditional_failure(error):
+                    continue  # a join or another unlike changed it: read it again
+                raise
             return
-        expired = "ttl" in old and int(old["ttl"]) <= now_s()
-        if not old or "gone" in old or expired:
-            raise NotFound(f"notification {notification_id} not found")
-
-    # -- newest-first reads ---------------------------------------------------------------
-
-    def watermark(self, user_id: str) -> int:
-        response = self._gateway.call(
-            "get_item", Key={"pk": user_pk(user_id), "sk": STATE_SK}, ProjectionExpression="w"
-        )
-        return int(response.get("Item", {}).get("w", 0))
-
-    def newest(self, user_id: str, limit: int, after: ListPosition | None) -> StoredPage:
-        """A page of every live notification, newest first, read or not."""
-        upper = after.position if after else STATE_POSITION
-        # The first page's unread query also returns the STATE item (it sorts last), which
-        # saves a request for the watermark; later pages take it from the cursor.
-        unread = self._newest_query(unread_partition(user_id), "g1sk <= :upper", {":upper": upper}, limit + 1)
-        read = self._newest_query(read_partition(user_id), "g1sk < :upper", {":upper": upper}, limit)
-        watermark = after.watermark if after else 0
-        candidates = []
-        for item in unread["Items"]:
-            if item["sk"] == STATE_SK:
-                watermark = int(item.get("w", 0))
-            elif item["g1sk"] != upper:
-                candidates.append(item)
-        candidates.extend(read["Items"])
-        candidates.sort(key=lambda item: str(item["g1sk"]), reverse=True)
-        more = len(candidates) > limit or "LastEvaluatedKey" in unread or "LastEvaluatedKey" in read
-        return _page(candidates[:limit], watermark, more=more)
-
-    def newest_unread(self, user_id: str, limit: int, after: ListPosition | None) -> StoredPage:
-        """A page of the live unread notifications, newest first."""
-        watermark = after.watermark if after else self.watermark(user_id)
-        upper = after.position if after else TOP_POSITION
-        response = self._newest_query(
-            unread_partition(user_id),
-            "g1sk BETWEEN :lower AND :upper",
-            {":lower": lowest_position_after(watermark), ":upper": upper},
-            limit + 1,
-        )
-        items = [item for item in response["Items"] if item["g1sk"] != upper]
-        return _page(items[:limit], watermark, more=len(items) > limit or "LastEvaluatedKey" in response)
-
-    def count_unread(self, user_id: str) -> StoredCount:
-        """Live unread notifications, exact up to UNREAD_COUNT_CAP - 1."""
-        watermark = self.watermark(user_id)
-        response = self._gateway.query(
-            IndexName=INDEX_NAME,
-            **query_arguments(
-                "g1pk = :partition AND g1sk BETWEEN :lower AND :upper",
-                {
-                    ":partition": unread_partition(user_id),
-                    ":lower": lowest_position_after(watermark),
-                    ":upper": TOP_POSITION,
-                },
-                live_only=True,
-            ),
-            Select="COUNT",
-            Limit=UNREAD_COUNT_CAP,
-        )
-        return StoredCount(count=int(response["Count"]), capped="LastEvaluatedKey" in response)
-
-    def _newest_query(self, partition: str, sort_condition: str, values: Mapping[str, Any], limit: int) -> Any:
-        return self._gateway.query(
-            IndexName=INDEX_NAME,
-            **query_arguments(
-                f"g1pk = :partition AND {sort_condition}", {":partition": partition, **values}, live_only=True
-            ),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-
-
-def _page(items: list[dict[str, Any]], watermark: int, *, more: bool) -> StoredPage:
-    last = ListPosition(position=str(items[-1]["g1sk"]), watermark=watermark) if more and items else None
-    return StoredPage(notifications=[notification_from_item(item, watermark) for item in items], last=last)
+        raise ConcurrentChange(f"group {entry_id} kept changing while an actor left it")

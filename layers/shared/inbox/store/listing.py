@@ -1,0 +1,223 @@
+"""Newest-first reads of a user's entries and the badge's counts, bounded at any inbox size.
+
+The index partitions entries by state (unread, read, archived) and orders them by updatedAt, so:
+* the inbox merges the unread and read partitions, two queries for a page;
+* the unread listing and the counts read only the unread partition, from the top down to the
+  read-all watermark (or to the lowest entry marked unread under it);
+* the archive reads its own partition; the Mentions tab reads the sparse ``tabs`` index;
+* clear-all is a lower bound: everything at or below its watermark is left out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+from inbox.models import Notification, NotificationType
+from inbox.store.items import MENTION_TAB_TYPES, InboxState, notification_from_item
+from inbox.store.keys import (
+    INDEX_NAME,
+    STATE_POSITION,
+    STATE_SK,
+    TABS_INDEX_NAME,
+    TOP_POSITION,
+    archived_partition,
+    lowest_position_after,
+    mentions_partition,
+    read_partition,
+    unread_partition,
+)
+from inbox.store.table import TableGateway, query_arguments
+from inbox.store.watermarks import WatermarkStore
+
+# Counts are exact up to this many less one; beyond, the answer is "at least".
+COUNT_CAP = 100
+# The counts' first query: the watermarks and the newest entries, enough for the usual badge.
+FIRST_COUNT_READ = 12
+
+
+class Status(StrEnum):
+    INBOX = "inbox"
+    ARCHIVED = "archived"
+
+
+@dataclass(frozen=True)
+class Listing:
+    status: Status = Status.INBOX
+    unread_only: bool = False
+    types: frozenset[NotificationType] = frozenset()  # empty: every type
+
+
+@dataclass(frozen=True)
+class ListPosition:
+    """Where a listing stopped: the last index position given, and the watermarks it was read with."""
+
+    position: str
+    state: InboxState
+
+
+@dataclass(frozen=True)
+class StoredPage:
+    notifications: list[Notification]
+    last: ListPosition | None  # set when more entries follow
+
+
+@dataclass(frozen=True)
+class StoredCounts:
+    unread: int
+    unseen: int
+    capped: bool
+
+
+class InboxQueries:
+    def __init__(self, gateway: TableGateway, watermarks: WatermarkStore) -> None:
+        self._gateway = gateway
+        self._watermarks = watermarks
+
+    def newest(
+        self, user_id: str, listing: Listing, limit: int, after: ListPosition | None, since_ms: int = 0
+    ) -> StoredPage:
+        """A page of the listing, newest first; ``since_ms`` keeps only entries changed after it."""
+        upper = after.position if after else TOP_POSITION
+        state = after.state if after else None
+        if listing.status is Status.ARCHIVED:
+            sources = [(INDEX_NAME, "g1", archived_partition(user_id))]
+        elif _tab_only(listing.types):
+            sources = [(TABS_INDEX_NAME, "g2", mentions_partition(user_id))]
+        elif listing.unread_only:
+            sources = [(INDEX_NAME, "g1", unread_partition(user_id))]
+        else:
+            sources = [(INDEX_NAME, "g1", unread_partition(user_id)), (INDEX_NAME, "g1", read_partition(user_id))]
+            if state is None:
+                upper = STATE_POSITION  # the first unread query returns the STATE item on top: no request of its own
+        if state is None and upper != STATE_POSITION:
+            state = self._watermarks.state(user_id)
+        lower = lowest_position_after(since_ms)
+        if state is not None and listing.status is Status.INBOX:
+            lower = max(lower, lowest_position_after(state.cleared))
+            if listing.unread_only:
+                lower = max(lower, _unread_floor(state))
+        return self._page(user_id, listing, limit, state, sources, lower, upper)
+
+    def _page(
+        self,
+        user_id: str,
+        listing: Listing,
+        limit: int,
+        state: InboxState | None,
+        sources: list[tuple[str, str, str]],
+        lower: str,
+        upper: str,
+    ) -> StoredPage:
+        candidates: list[dict[str, Any]] = []
+        # No position below the highest one a query stopped at while more remained: a page must
+        # not skip what that query has not read yet.
+        cut = lower
+        for index_name, prefix, partition in sources:
+            arguments = query_arguments(
+                f"{prefix}pk = :partition AND {prefix}sk BETWEEN :lower AND :upper",
+                {":partition": partition, ":lower": lower, ":upper": upper},
+                live_only=True,
+            )
+            _filter(arguments, user_id, listing, state)
+            response = self._gateway.query(IndexName=index_name, **arguments, ScanIndexForward=False, Limit=limit + 1)
+            for item in response["Items"]:
+                if item["sk"] == STATE_SK:
+                    state = InboxState.of(item)
+                elif item[f"{prefix}sk"] != upper:
+                    candidates.append(item)
+            if "LastEvaluatedKey" in response:
+                cut = max(cut, str(response["LastEvaluatedKey"][f"{prefix}sk"]))
+        state = state or InboxState()
+        if listing.status is Status.INBOX:
+            lower = max(lower, lowest_position_after(state.cleared))
+        shown = [item for item in candidates if item["g1sk"] >= max(cut, lower)]
+        shown.sort(key=lambda item: str(item["g1sk"]), reverse=True)
+        page = shown[:limit]
+        more = len(shown) > limit or cut > lower
+        last = None
+        if more:
+            stop = str(page[-1]["g1sk"]) if page else cut
+            last = ListPosition(position=stop, state=state)
+        return StoredPage(notifications=[notification_from_item(item, state) for item in page], last=last)
+
+    def counts(self, user_id: str) -> StoredCounts:
+        """Unread and unseen entries, each exact up to COUNT_CAP - 1."""
+        return self._count(user_id, with_unread=True)[0]
+
+    def live(self, user_id: str) -> tuple[StoredCounts, InboxState]:
+        """The counts, and the watermarks they were read with: what live messages carry."""
+        return self._count(user_id, with_unread=True)
+
+    def unseen(self, user_id: str) -> int:
+        """Unseen entries only: the badge after the inbox was opened is one small read."""
+        return self._count(user_id, with_unread=False)[0].unseen
+
+    def _count(self, user_id: str, *, with_unread: bool) -> tuple[StoredCounts, InboxState]:
+        """The first query reads the watermarks and the newest few entries: enough for the unseen count
+        of an inbox opened lately. A second query reads on only as far as the count needs, down to the
+        read-all watermark (unread) or the seen-all one (unseen), at most COUNT_CAP entries in all.
+        ``unread`` is only a lower bound without ``with_unread``.
+        """
+        partition = unread_partition(user_id)
+        first = self._gateway.query(
+            IndexName=INDEX_NAME,
+            **query_arguments("g1pk = :partition", {":partition": partition}, live_only=True),
+            ScanIndexForward=False,
+            Limit=FIRST_COUNT_READ,
+        )
+        items = first["Items"]
+        state = InboxState.of(items[0] if items and items[0]["sk"] == STATE_SK else None)
+        entries = [item for item in items if item["sk"] != STATE_SK]
+        cleared = lowest_position_after(state.cleared)
+        unseen_floor = max(cleared, lowest_position_after(max(state.seen_all, state.read_all)))
+        floor = max(cleared, _unread_floor(state)) if with_unread else unseen_floor
+        if "LastEvaluatedKey" in first and not (entries and entries[-1]["g1sk"] < floor):
+            upper = str(entries[-1]["g1sk"]) if entries else TOP_POSITION
+            more = self._gateway.query(
+                IndexName=INDEX_NAME,
+                **query_arguments(
+                    "g1pk = :partition AND g1sk BETWEEN :lower AND :upper",
+                    {":partition": partition, ":lower": floor, ":upper": upper},
+                    live_only=True,
+                ),
+                ScanIndexForward=False,
+                Limit=COUNT_CAP + 1 - len(entries),
+            )
+            entries += [item for item in more["Items"] if item["g1sk"] != upper]
+        unread = [item for item in entries if item["g1sk"] >= cleared and state.is_unread(item)][:COUNT_CAP]
+        unseen = [item for item in unread if item["g1sk"] >= unseen_floor and not state.is_seen(item)]
+        return StoredCounts(unread=len(unread), unseen=len(unseen), capped=len(unread) >= COUNT_CAP), state
+
+
+def _tab_only(types: Collection[NotificationType]) -> bool:
+    return bool(types) and set(types) <= MENTION_TAB_TYPES
+
+
+def _unread_floor(state: InboxState) -> str:
+    floor = lowest_position_after(state.read_all)
+    return min(floor, state.unread_floor) if state.unread_floor else floor
+
+
+def _filter(arguments: dict[str, Any], user_id: str, listing: Listing, state: InboxState | None) -> None:
+    """Read-time filters: types beyond the tab's, the archive out of the tab, unread only."""
+    conditions = [arguments["FilterExpression"]] if "FilterExpression" in arguments else []
+    values: dict[str, Any] = arguments["ExpressionAttributeValues"]
+    if listing.types and listing.types != MENTION_TAB_TYPES:
+        names = []
+        for index, kind in enumerate(sorted(listing.types)):
+            values[f":type{index}"] = kind.value
+            names.append(f":type{index}")
+        conditions.append(f"t IN ({', '.join(names)})")
+    if _tab_only(listing.types):
+        values[":archived"] = archived_partition(user_id)
+        conditions.append("g1pk <> :archived")
+    if listing.unread_only and state is not None:
+        # Changed after read-all (u; s for entries of the first version), or marked unread since.
+        values[":read_all"] = state.read_all
+        arguments.setdefault("ExpressionAttributeNames", {})["#u"] = "u"
+        conditions.append("attribute_not_exists(r) AND (#u > :read_all OR s > :read_all OR ux > :read_all)")
+    if conditions:
+        arguments["FilterExpression"] = " AND ".join(f"({condition})" for condition in conditions)
