@@ -21,6 +21,7 @@ import pytest
 from inbox_dev.capacity_meter import CapacityMeter, metering
 from inbox_dev.dynamodb_local import create_table, dynamodb_local
 from inbox_dev.management_api import ManagementApiStub
+from inbox_dev.runtime import LambdaContext
 from inbox_dev.template import PROJECT_ROOT
 from inbox_dev.tokens import TokenIssuer
 
@@ -162,17 +163,7 @@ def load_event(name: str) -> dict[str, Any]:
     return event
 
 
-class LambdaContext:
-    function_name = "test"
-    memory_limit_in_mb = 512
-    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
-    aws_request_id = "00000000-0000-0000-0000-000000000000"
-
-    @staticmethod
-    def get_remaining_time_in_millis() -> int:
-        return 30_000
-
-
 @pytest.fixture
 def context() -> LambdaContext:
-    return LambdaContext()
+    """The context Lambda passes to a handler, with a deadline of 30 s (the local stack's own)."""
+    return LambdaContext("test", memory_mb=512, timeout_s=30)

@@ -41,7 +41,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, TextIO
 
@@ -63,6 +63,7 @@ from inbox.store.keys import (
     unread_partition,
     user_pk,
 )
+from inbox.timestamps import iso_z
 
 FORMAT = "notification-inbox-backup"
 VERSION = 2
@@ -209,7 +210,7 @@ def _encode(value: Any, where: str) -> str:
 
 
 def header_line(user_id: str, exported_at: datetime) -> str:
-    stamp = exported_at.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    stamp = iso_z(exported_at)
     header = {"format": FORMAT, "version": VERSION, "user": check_user_id(user_id), "exported_at": stamp}
     return json.dumps(header, ensure_ascii=False)
 

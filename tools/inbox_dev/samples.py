@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from inbox.ingest.producers import EXOBOOK_ACTIONS, SOCIAL_TOPICS, SUPPORTED_TOPICS
+from inbox.timestamps import iso_z
 
 POST_TEXTS = (
     "Shipping the new inbox today. Live updates, unread badge, the lot.",
@@ -35,7 +36,7 @@ def sample_event(
     rng = rng or random.Random()  # noqa: S311 - sample data, not secrets
     text = rng.choice(POST_TEXTS)
     resource_id = resource_id or f"post-{rng.randrange(10**6):06d}"
-    now = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    now = iso_z(datetime.now(UTC))
     if topic in SOCIAL_TOPICS:
         value: dict[str, Any] = {
             "actorId": actor,
