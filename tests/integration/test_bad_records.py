@@ -131,3 +131,25 @@ def test_a_record_without_a_value_key_is_reported_not_fatal(
     response = function("ingest").lambda_handler(event, context)
     assert response == {"batchItemFailures": [{"itemIdentifier": {"partition": "message-liked-0", "offset": 1}}]}
     assert [item.actor.id for item in reader.page(user, limit=10).items] == ["ann"]
+
+
+def test_bad_records_and_flood_drops_are_counted_in_the_batchs_metrics(
+    function: Any, context: Any, user: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a batch of one bad record and 21 likes from one actor (one past the flood limit of 20)
+    ingest = function("ingest")
+    records = [("message-liked", b"not json"), *(like("bob", user, post=f"post-{index}") for index in range(21))]
+    capsys.readouterr()
+
+    # When it is ingested
+    ingest.lambda_handler(kafka_event(*records), context)
+
+    # Then the batch's metrics (CloudWatch's embedded format, on stdout) count one bad record, one
+    # flood drop and twenty created notifications
+    metrics: dict[str, float] = {}
+    for line in capsys.readouterr().out.splitlines():
+        document = json.loads(line) if line.startswith("{") else {}
+        if "_aws" in document:
+            for definition in document["_aws"]["CloudWatchMetrics"][0]["Metrics"]:
+                metrics[definition["Name"]] = sum(document[definition["Name"]])
+    assert metrics == {"BadRecords": 1.0, "FloodDropped": 1.0, "NotificationsCreated": 20.0}
