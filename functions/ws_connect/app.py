@@ -18,9 +18,10 @@ from inbox.sockets.principal import connection_user
 MANAGEMENT_API_POOL = 2
 
 connections = wiring.store().connections
+callback_url = str(socket_settings().websocket_callback_url)
 admission = Admission(
     connections,
-    ManagementApiCloser(aws_clients.management_api(str(socket_settings().websocket_callback_url), MANAGEMENT_API_POOL)),
+    ManagementApiCloser(lambda: aws_clients.management_api(callback_url, MANAGEMENT_API_POOL)),
     max_per_user=connections.max_per_user,
 )
 

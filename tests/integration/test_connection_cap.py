@@ -163,3 +163,40 @@ def test_at_the_templates_largest_cap_one_read_of_a_long_named_users_connections
     # Then it is one query of at most one read unit
     assert len(read) == cap + READ_MARGIN
     assert (meter.requests, meter.read_units) == (1, 1.0)
+
+
+def test_a_new_connection_is_kept_when_its_closing_message_to_the_oldest_fails(
+    function: Any, context: Any, stub: ManagementApiStub, store: Store, user: str
+) -> None:
+    # Given a user at the cap whose oldest connection's posts fail (500)
+    connect = function("ws_connect").lambda_handler
+    for index in range(CAP):
+        connect(connect_event(user, f"tab-{index:02d}"), context)
+    stub.failing.add("tab-00")
+
+    # When the user opens one more
+    answer = connect(connect_event(user, "tab-new"), context)
+
+    # Then the new one is kept, and the oldest is still ended and forgotten
+    assert answer == {"statusCode": 200}
+    assert stub.deleted == ["tab-00"]
+    assert sorted(store.connections.of(user)) == [*(f"tab-{index:02d}" for index in range(1, CAP)), "tab-new"]
+
+
+def test_an_oldest_connection_that_is_gone_already_is_only_forgotten(
+    function: Any, context: Any, stub: ManagementApiStub, store: Store, user: str
+) -> None:
+    # Given a user at the cap whose oldest connection ended without a $disconnect
+    connect = function("ws_connect").lambda_handler
+    for index in range(CAP):
+        connect(connect_event(user, f"tab-{index:02d}"), context)
+    stub.gone.add("tab-00")
+
+    # When the user opens one more
+    connect(connect_event(user, "tab-new"), context)
+
+    # Then nothing was sent to it or deleted, and it is forgotten
+    assert stub.messages["tab-00"] == []
+    assert stub.deleted == []
+    assert "tab-00" not in store.connections.of(user)
+    assert len(store.connections.of(user)) == CAP

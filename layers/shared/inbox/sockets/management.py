@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -15,8 +15,11 @@ if TYPE_CHECKING:
 
 
 class ManagementApiCloser:
-    def __init__(self, client: ApiGatewayManagementApiClient) -> None:
-        self._client = client
+    """Closes connections with the client ``client`` makes, on the first close: most connects close
+    nothing, and a client made at import would lengthen every cold start of $connect."""
+
+    def __init__(self, client: Callable[[], ApiGatewayManagementApiClient]) -> None:
+        self._make_client = client
 
     def close(self, connection_id: str, message: Mapping[str, str]) -> bool:
         """Send ``message``, then end the connection; False when API Gateway says it has ended already.
@@ -24,15 +27,16 @@ class ManagementApiCloser:
         Any other failure is logged, not raised: the new connection that asked for the close is
         recorded already, and must not be refused because an old one could not be closed.
         """
-        gone = self._client.exceptions.GoneException
+        client = self._make_client()
+        gone = client.exceptions.GoneException
         try:
-            self._client.post_to_connection(ConnectionId=connection_id, Data=json.dumps(message).encode())
+            client.post_to_connection(ConnectionId=connection_id, Data=json.dumps(message).encode())
         except gone:
             return False
         except (ClientError, BotoCoreError) as error:
             logger.warning("the closing message was not sent", extra={"connection": connection_id, "error": str(error)})
         try:
-            self._client.delete_connection(ConnectionId=connection_id)
+            client.delete_connection(ConnectionId=connection_id)
         except gone:
             return False
         except (ClientError, BotoCoreError) as error:
