@@ -44,12 +44,12 @@ def table_properties(values: dict[str, str]) -> dict[str, Any]:
     return dict(resolve(resource("NotificationsTable")["Properties"], {**REFERENCES, **values}))
 
 
-def test_the_default_table_is_an_on_demand_table_with_the_inbox_index_stream_and_ttl() -> None:
+def test_the_default_table_is_an_on_demand_table_with_its_two_indexes_stream_and_ttl() -> None:
     # Given the template's defaults
     # When the local table's definition is read
     definition, ttl_attribute = table_definition()
 
-    # Then it is on demand, keyed by pk/sk, with the inbox index, the stream and TTL on "ttl"
+    # Then it is on demand, keyed by pk/sk, with the inbox and tabs indexes, the stream and TTL on "ttl"
     assert definition["BillingMode"] == "PAY_PER_REQUEST"
     assert "ProvisionedThroughput" not in definition
     assert definition["KeySchema"] == [
@@ -61,13 +61,20 @@ def test_the_default_table_is_an_on_demand_table_with_the_inbox_index_stream_and
         "sk",
         "g1pk",
         "g1sk",
+        "g2pk",
+        "g2sk",
     }
-    (index,) = definition["GlobalSecondaryIndexes"]
-    assert index == {
-        "IndexName": "inbox",
-        "KeySchema": [{"AttributeName": "g1pk", "KeyType": "HASH"}, {"AttributeName": "g1sk", "KeyType": "RANGE"}],
-        "Projection": {"ProjectionType": "ALL"},
-    }
+    assert definition["GlobalSecondaryIndexes"] == [
+        {
+            "IndexName": name,
+            "KeySchema": [
+                {"AttributeName": f"{prefix}pk", "KeyType": "HASH"},
+                {"AttributeName": f"{prefix}sk", "KeyType": "RANGE"},
+            ],
+            "Projection": {"ProjectionType": "ALL"},
+        }
+        for name, prefix in (("inbox", "g1"), ("tabs", "g2"))
+    ]
     assert definition["StreamSpecification"] == {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
     assert ttl_attribute == "ttl"
 
@@ -90,13 +97,11 @@ def test_provisioned_billing_gives_the_local_table_and_its_index_the_least_capac
     # When the local table's definition is read
     definition, _ = table_definition(values={"BillingMode": "PROVISIONED", "MinReadCapacity": "7"})
 
-    # Then the table and its index start at the minimum reads and writes
+    # Then the table and its indexes start at the minimum reads and writes
     assert definition["BillingMode"] == "PROVISIONED"
     assert definition["ProvisionedThroughput"] == {"ReadCapacityUnits": 7, "WriteCapacityUnits": 5}
-    assert definition["GlobalSecondaryIndexes"][0]["ProvisionedThroughput"] == {
-        "ReadCapacityUnits": 7,
-        "WriteCapacityUnits": 5,
-    }
+    for index in definition["GlobalSecondaryIndexes"]:
+        assert index["ProvisionedThroughput"] == {"ReadCapacityUnits": 7, "WriteCapacityUnits": 5}
 
 
 def test_provisioned_billing_scales_writes_of_the_table_and_reads_of_every_replica_and_index() -> None:
@@ -127,7 +132,9 @@ def test_provisioned_billing_scales_writes_of_the_table_and_reads_of_every_repli
     assert len(properties["Replicas"]) == 3
     for replica in properties["Replicas"]:
         assert replica["ReadProvisionedThroughputSettings"] == reads
-        assert replica["GlobalSecondaryIndexes"] == [{"IndexName": "inbox", "ReadProvisionedThroughputSettings": reads}]
+        assert replica["GlobalSecondaryIndexes"] == [
+            {"IndexName": name, "ReadProvisionedThroughputSettings": reads} for name in ("inbox", "tabs")
+        ]
 
 
 def test_on_demand_billing_sets_no_capacity_anywhere() -> None:
