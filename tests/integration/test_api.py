@@ -64,15 +64,26 @@ def test_every_sample_event_gets_its_answer(function: Any, context: Any, inbox: 
     assert send("api-unread-count.json") == (200, {"count": 5, "capped": False})
     assert send("api-get-preferences.json") == (200, {"mutedTypes": [], "channels": {"websocket": True, "push": True}})
     assert send("api-list-devices.json") == (200, [])
-    # And marking all read answers 204 with no body, and the count is then zero
+    assert send("api-counts.json") == (200, {"unread": 5, "unseen": 5, "capped": False})
+    assert send("api-list-mentions.json") == (200, {"items": [], "nextCursor": None})
+    assert send("api-list-archived.json") == (200, {"items": [], "nextCursor": None})
+    # And opening the inbox and marking all read answer 204 with no body; then nothing is unseen or unread
+    assert send("api-seen-all.json") == (204, None)
     assert send("api-mark-all-read.json") == (204, None)
+    assert send("api-counts.json") == (200, {"unread": 0, "unseen": 0, "capped": False})
     assert send("api-unread-count.json") == (200, {"count": 0, "capped": False})
+    # And clearing the inbox leaves nothing listed
+    assert send("api-clear-all.json") == (204, None)
+    assert send("api-list-notifications.json") == (200, {"items": [], "nextCursor": None})
     # And the OpenAPI document describes every route
     status, document = send("api-openapi.json")
     assert (status, set(document["paths"])) == (200, PATHS)
     # And the ids the samples name are nobody's: 404 with the JSON error naming the id
     for name, missing in (
         ("api-mark-read.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
+        ("api-mark-unread.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
+        ("api-archive.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
+        ("api-unarchive.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
         ("api-delete-notification.json", "notification mfrggzdfmztwq2lknnwg23tpoa"),
         ("api-delete-device.json", "device mfrggzdfmztwq2lk"),
     ):
@@ -233,3 +244,27 @@ def test_devices_register_refresh_list_and_delete(call: Any, user: str, other_us
 def test_the_openapi_document_describes_every_route(call: Any) -> None:
     status, document = call("GET", "/openapi.json", None)
     assert (status, set(document["paths"])) == (200, PATHS)
+
+
+def test_the_socket_and_stream_samples_get_their_answers(function: Any, context: Any, stub: Any, user: str) -> None:
+    # Given the user's tab, and the samples of a sync message and of a group growing, sent as the user
+    connect = load_event("ws-connect.json")
+    connect["requestContext"]["authorizer"] = {"principalId": user}
+    assert function("ws_connect").lambda_handler(connect, context)["statusCode"] == 200
+    sync = load_event("ws-sync.json")
+    sync["requestContext"]["authorizer"] = {"principalId": user, "userId": user}
+    grew = json.loads(json.dumps(load_event("fanout-group-grew.json")).replace('"U#alice', f'"U#{user}'))
+
+    # When the sync is answered and the stream record fanned out
+    answer = function("ws_message").lambda_handler(sync, context)
+    response = function("fanout").lambda_handler(grew, context)
+
+    # Then the sync brings an (empty) page and the counts, and the tab is told the group grew
+    assert json.loads(answer["body"]) == {
+        "type": "sync",
+        "page": {"items": [], "nextCursor": None},
+        "counts": {"unread": 0, "unseen": 0},
+    }
+    assert response == {"batchItemFailures": []}
+    [message] = stub.messages[connect["requestContext"]["connectionId"]]
+    assert (message["type"], message["notification"]["actorCount"]) == ("notification.updated", 2)
