@@ -1,7 +1,7 @@
 """AWS faults injected into the app's own clients through botocore's event hooks, and taken out again.
 
 A ``before-send`` handler that returns a response stands in for the service: botocore parses it as
-the service's answer, and the client's retry mode (inbox.clients: standard mode) retries throttles
+the service's answer, and the client's retry mode (inbox.aws_clients: standard mode) retries throttles
 and 5xx answers exactly as it would in AWS. A rule decides per call and attempt. A call's key (the
 table and item key, or the SNS target) is the same on every attempt. Its stable key is, for fixed
 user ids, also the same on every run, so a seeded rule injects the same faults every time: it

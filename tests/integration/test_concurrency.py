@@ -1,4 +1,4 @@
-"""One repository serves a batch's threads side by side: answers must not depend on what runs next to them."""
+"""One store serves a batch's threads side by side: answers must not depend on what runs next to them."""
 
 from __future__ import annotations
 
@@ -9,7 +9,10 @@ from typing import Any
 
 from inbox.api.reader import InboxReader
 from inbox.store import Store
+from inbox.store.listing import Listing
 from inbox_dev.capacity import fill
+
+UNREAD = Listing(unread_only=True)
 
 
 def test_reads_running_side_by_side_answer_as_they_do_one_at_a_time(store: Store, reader: InboxReader) -> None:
@@ -22,7 +25,7 @@ def test_reads_running_side_by_side_answer_as_they_do_one_at_a_time(store: Store
     def answers(user: str) -> tuple[Any, ...]:
         return (
             [item.id for item in reader.page(user, limit=20).items],
-            [item.id for item in reader.page(user, limit=20, unread_only=True).items],
+            [item.id for item in reader.page(user, limit=20, listing=UNREAD).items],
             reader.unread_count(user).count,
             store.connections.of(user),
         )

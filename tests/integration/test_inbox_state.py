@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -222,3 +224,73 @@ def test_the_counts_and_listings_at_both_sizes(
     assert len(ids(call, user)) == min(20, size - 5)
     assert len(ids(call, user, type="mention,reply")) == min(20, size // 10)
     assert len(ids(call, user, status="archived")) == (5 if size == 10 else 13)
+
+
+def test_a_type_filter_reads_entries_with_the_users_watermarks(
+    call: Any, five: list[str], user: str, store: Store
+) -> None:
+    # Given a mention beside the likes, everything read with read-all, then the inbox cleared
+    store.notifications.put(mention("mentioner", user, "post-m"))
+    call("POST", "/notifications/read-all", user)
+
+    # Then a listing by type shows them read
+    _, likes = call("GET", "/notifications", user, query={"type": "like,mention"})
+    assert {item["read"] for item in likes["items"]} == {True}
+    assert len(likes["items"]) == 6
+
+    # And once cleared, no listing by type, tab or archive shows them
+    call("POST", "/notifications/clear-all", user)
+    assert listed(call, user, type="like") == []
+    assert listed(call, user, type="like,mention") == []
+    assert listed(call, user, type="mention,reply") == []
+
+
+def test_the_archive_of_a_tab_lists_its_archived_mentions(call: Any, five: list[str], user: str, store: Store) -> None:
+    # Given a mention, archived
+    store.notifications.put(mention("mentioner", user, "post-m"))
+    [mentioned] = ids(call, user, type="mention,reply")
+    call("POST", f"/notifications/{mentioned}/archive", user)
+
+    # When the archive is listed by the tab's types, then it is there, and nothing else
+    assert ids(call, user, status="archived", type="mention,reply") == [mentioned]
+    assert ids(call, user, status="archived", type="mention") == [mentioned]
+    assert ids(call, user, type="mention,reply") == []
+
+
+def test_a_cursor_below_its_listings_floor_is_an_empty_last_page(call: Any, five: list[str], user: str) -> None:
+    # Given a cursor of the unread listing, rewritten to a position far below the read-all watermark
+    call("POST", "/notifications/read-all", user)
+    document = {"u": user, "l": "inbox|1|", "p": "0000000000001", "s": [int(time.time() * 1000), 0, 0, ""]}
+    forged = base64.urlsafe_b64encode(json.dumps(document).encode()).decode().rstrip("=")
+
+    # When it is used, then the answer is an empty last page, not a server error
+    assert call("GET", "/notifications", user, query={"unreadOnly": "true", "cursor": forged}) == (
+        200,
+        {"items": [], "nextCursor": None},
+    )
+
+
+def test_an_entry_marked_unread_beneath_many_read_ones_makes_the_count_say_at_least(
+    call: Any, store: Store, user: str
+) -> None:
+    # Given 150 entries, all read with read-all, and the oldest marked unread again
+    for index in range(150):
+        store.notifications.put(mention(f"actor-{index}", user, f"post-{index}"))
+    call("POST", "/notifications/read-all", user)
+    _, page = call("GET", "/notifications", user, query={"limit": "100"})
+    oldest = call("GET", "/notifications", user, query={"limit": "100", "cursor": page["nextCursor"]})[1]["items"][-1]
+    call("POST", f"/notifications/{oldest['id']}/unread", user)
+
+    # When the counts are read, then they do not claim nothing is unread: the count is capped ("at least")
+    body = counts(call, user)
+    assert body["capped"] is True
+    # And the unread listing finds it, however many pages it takes
+    found, cursor = [], None
+    while True:
+        query = {"unreadOnly": "true", **({"cursor": cursor} if cursor else {})}
+        _, listing = call("GET", "/notifications", user, query=query)
+        found += [item["id"] for item in listing["items"]]
+        cursor = listing["nextCursor"]
+        if not cursor:
+            break
+    assert found == [oldest["id"]]

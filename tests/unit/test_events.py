@@ -22,7 +22,7 @@ def encode(value: object) -> bytes:
 
 
 def test_a_liked_message_notifies_the_post_author() -> None:
-    # Given a like from the seed-000 producer
+    # Given a like from the social API
     value = {**ACTOR, "postId": "p1", "postText": "hello", "postAuthorId": "alice", "createdAt": "2026-11-23T10:00:00Z"}
 
     # When it is adapted

@@ -59,7 +59,6 @@ from inbox.store.keys import (
     mentions_partition,
     position,
     sort_key,
-    time_of,
     unread_partition,
     user_pk,
 )
@@ -531,7 +530,7 @@ def move_item(kind: str, item: Mapping[str, Any], old_user: str, new_user: str) 
 def _moved_floor(floor: str, renamed: Mapping[str, str]) -> str:
     """The unread floor (the position of an entry marked unread) with its entry's id after a move."""
     floor_id = floor.split("#", 1)[1]
-    return position(time_of(floor), renamed.get(floor_id, floor_id))
+    return position(int(floor.split("#", 1)[0]), renamed.get(floor_id, floor_id))
 
 
 # -- reading a whole file ---------------------------------------------------------------------

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
 SIZES = (10, 10_000)
 ARCHIVE = Listing(status=Status.ARCHIVED)
+UNREAD = Listing(unread_only=True)
 MENTIONS = Listing(types=frozenset({NotificationType.MENTION, NotificationType.REPLY}))
 FLOOD_WINDOW = 1_795_000_000
 
@@ -166,7 +167,7 @@ def measure_operations(store: Store, owner: str) -> dict[str, Consumed]:
     with metering(store.table.meta.client) as meter:
         figures = {
             "list_20": consumed(meter, lambda: reader.page(owner, limit=20)),
-            "list_unread_20": consumed(meter, lambda: reader.page(owner, limit=20, unread_only=True)),
+            "list_unread_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=UNREAD)),
             "list_archived_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=ARCHIVE)),
             "list_mentions_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=MENTIONS)),
             "unread_count": consumed(meter, lambda: reader.unread_count(owner)),

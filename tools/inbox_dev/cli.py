@@ -486,16 +486,20 @@ def parser() -> argparse.ArgumentParser:
     )
     stress.set_defaults(run=load)
 
-    seed_000 = Usage()
+    scenario = Usage()
     price = commands.add_parser("cost", help="the monthly AWS bill for a usage, from measured units and list prices")
-    price.add_argument("--users", type=int, default=seed_000.users)
+    price.add_argument("--users", type=int, default=scenario.users)
     for flag, per_day, meaning in (
-        ("--notifications-per-day", seed_000.notifications_per_user_per_day, "notifications per user per day"),
-        ("--reads-per-day", seed_000.inbox_reads_per_user_per_day, "inbox pages read per user per day"),
-        ("--count-polls-per-day", seed_000.unread_count_polls_per_user_per_day, "unread counts per user per day"),
+        ("--notifications-per-day", scenario.notifications_per_user_per_day, "notifications per user per day"),
+        ("--reads-per-day", scenario.inbox_reads_per_user_per_day, "inbox pages read per user per day"),
+        (
+            "--count-polls-per-day",
+            scenario.unread_count_polls_per_user_per_day,
+            "unread counts per user per day",
+        ),
     ):
         price.add_argument(flag, type=float, default=per_day, help=meaning)
-    price.add_argument("--retention-days", type=int, default=seed_000.retention_days)
+    price.add_argument("--retention-days", type=int, default=scenario.retention_days)
     price.add_argument("--item-bytes", type=int, default=None, help="average stored notification (default: measured)")
     price.set_defaults(run=cost)
     return root

@@ -25,7 +25,7 @@ GB = 1024**3
 
 @dataclass(frozen=True)
 class Usage:
-    """What the users do; the defaults are seed 000's scenario."""
+    """What the users do; the defaults are the social API's scenario (its own cost estimate's)."""
 
     users: int = 1_000_000
     notifications_per_user_per_day: float = 10.0
@@ -168,7 +168,7 @@ def estimate(usage: Usage, capacity: dict[str, Any], durations: dict[str, Any], 
     return bill
 
 
-def notification_item_bytes() -> int:
+def entry_item_bytes() -> int:
     """DynamoDB's size of the typical stored notification (names plus values), as ingest writes it."""
     from inbox.store.items import entry_item
 
@@ -233,7 +233,7 @@ def report(bill: Bill, item_bytes: int, source: str) -> str:
 
 
 def seed_comparison(bill: Bill) -> str:
-    """Seed 000's $762.50 next to this estimate, a line per difference."""
+    """The social API's own estimate next to this one, a line per difference."""
 
     def line(service: str, item: str) -> Line:
         return next(entry for entry in bill.lines if entry.service == service and entry.item.startswith(item))
@@ -275,7 +275,7 @@ def seed_comparison(bill: Bill) -> str:
         ),
         ("Total", 762.50, bill.total(), ""),
     ]
-    out = ["Seed 000's estimate next to this one (its scenario: 1M users, 10 a day, 50M reads a day, 90 days)", ""]
+    out = ["The social API's own estimate next to this one (1M users, 10 a day, 50M reads a day, 90 days)", ""]
     for name, seed, here, why in rows:
         out.append(f"  {name:<16} seed {_money(seed):>10}   here {_money(here):>10}   {why}")
     return "\n".join(out)
@@ -283,7 +283,7 @@ def seed_comparison(bill: Bill) -> str:
 
 def main(usage: Usage, results_file: Path) -> int:
     capacity, durations, source = measured_inputs(results_file)
-    item_bytes = usage.item_bytes or notification_item_bytes()
+    item_bytes = usage.item_bytes or entry_item_bytes()
     bill = estimate(usage, capacity, durations, item_bytes)
     print(report(bill, item_bytes, source))
     if usage == Usage():

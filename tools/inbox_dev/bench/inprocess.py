@@ -25,7 +25,7 @@ from inbox_dev.template import PROJECT_ROOT
 from inbox_dev.tokens import TokenIssuer
 
 TABLE_NAME = "notifications-bench"
-# The Management API's answer time in the fan-out measurement, as the issue sets it.
+# The Management API's answer time in the fan-out measurement: a remote API's latency.
 MANAGEMENT_API_DELAY_S = 0.020
 
 

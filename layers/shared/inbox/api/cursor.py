@@ -19,7 +19,7 @@ from inbox.store.items import InboxState
 from inbox.store.listing import Listing, ListPosition
 
 MAX_CURSOR_CHARS = 512
-_POSITION = re.compile(r"^\d{13}(#[a-z2-7]{26})?$")
+_POSITION = re.compile(r"[0-9]{13}(#[a-z2-7]{26})?")
 
 
 def listing_key(listing: Listing) -> str:
@@ -62,13 +62,13 @@ class Cursor:
         if not isinstance(document, dict) or set(document) != {"u", "l", "p", "s"}:
             raise BadCursor("cursor is malformed")
         position, watermarks = document["p"], document["s"]
-        if not isinstance(position, str) or not _POSITION.match(position):
+        if not isinstance(position, str) or not _POSITION.fullmatch(position):
             raise BadCursor("cursor is malformed")
         if not isinstance(watermarks, list) or len(watermarks) != 4:
             raise BadCursor("cursor is malformed")
         read_all, seen_all, cleared = (_watermark(value) for value in watermarks[:3])
         floor = watermarks[3]
-        if not isinstance(floor, str) or (floor and not _POSITION.match(floor)):
+        if not isinstance(floor, str) or (floor and not _POSITION.fullmatch(floor)):
             raise BadCursor("cursor is malformed")
         if document["u"] != user_id or document["l"] != listing_key(listing):
             raise BadCursor("cursor was made for another listing")

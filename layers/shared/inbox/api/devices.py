@@ -8,7 +8,7 @@ import hashlib
 import re
 from typing import TYPE_CHECKING
 
-from inbox.errors import NotFound, PushUnavailable
+from inbox.errors import InvalidInput, NotFound, PushUnavailable
 from inbox.models import Device, DeviceRegistration
 from inbox.timestamps import utc_now
 
@@ -65,7 +65,10 @@ class DeviceRegistry:
         except self._sns.exceptions.InvalidParameterException as error:
             existing = _EXISTING_ENDPOINT.search(str(error))
             if existing is None:
-                raise
+                # The platform's own checks on the token (an APNs token must be hex, say).
+                raise InvalidInput(
+                    f"the token was refused: {error.response.get('Error', {}).get('Message', '')}"
+                ) from None
             endpoint_arn = existing.group(1)
             attributes = self._sns.get_endpoint_attributes(EndpointArn=endpoint_arn)["Attributes"]
             previous_owner = attributes.get("CustomUserData") or None

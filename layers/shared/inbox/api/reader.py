@@ -24,19 +24,21 @@ class InboxReader:
         *,
         limit: int,
         cursor: str | None = None,
-        unread_only: bool = False,
-        listing: Listing | None = None,
+        listing: Listing = Listing(),  # noqa: B008 - frozen, so one default serves every call
     ) -> NotificationPage:
         """Newest first; a cursor from another user or listing is a BadCursor."""
-        listing = listing or Listing(unread_only=unread_only)
         after = Cursor.decode(cursor, user_id=user_id, listing=listing).after if cursor else None
         return _page(user_id, listing, self._queries.newest(user_id, listing, limit, after))
 
     def changed_since(self, user_id: str, since: datetime | None, *, limit: int) -> NotificationPage:
         """The inbox's first page, or only the entries that changed after ``since``."""
         listing = Listing()
-        since_ms = to_ms(since) if since else 0
-        return _page(user_id, listing, self._queries.newest(user_id, listing, limit, None, since_ms=since_ms))
+        if since is None:
+            return _page(user_id, listing, self._queries.newest(user_id, listing, limit, None))
+        stored = self._queries.newest(user_id, listing, limit, None, since_ms=to_ms(since))
+        # No cursor: paging on would list entries that did not change; a client that had more
+        # than a page to catch up on reads the inbox afresh.
+        return NotificationPage(items=stored.notifications, next_cursor=None)
 
     def counts(self, user_id: str) -> Counts:
         stored = self._queries.counts(user_id)

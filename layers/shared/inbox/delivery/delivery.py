@@ -5,7 +5,8 @@ connection (410) is forgotten and a disabled push endpoint is switched off. A We
 still fails after its retries is dropped and logged, never failing the stream record: a retried
 record would send every later record of the batch again to connections that already had them,
 and the inbox holds the entry for the client's next sync. A push that fails is raised once all
-were tried, so that the record is retried; collapse ids make a repeated push replace the first.
+were tried, so that the record is retried; collapse ids make a repeated push replace the first
+(two fan-outs that push one group's growth at once are harmless for the same reason).
 Each user's counts are read once per batch, and only for users with an open connection.
 """
 
@@ -148,6 +149,9 @@ class Delivery:
         self._to_connections(change, audience, report)
         if change.grew and audience.devices and self._may_push(change):
             self._to_devices(change, audience, report)
+            if change.kind is ChangeKind.UPDATED and change.entry_id is not None and not report.errors:
+                # Recorded once pushed: a failed push fails the record, and its retry pushes again.
+                self._pushes.record_push(change.user_id, change.entry_id, now_ms())
         if report.errors:
             raise DeliveryFailed("; ".join(report.errors))
         return report
@@ -191,11 +195,7 @@ class Delivery:
         """A group's first member is pushed; later members at most once per interval per group."""
         if change.kind is ChangeKind.CREATED or change.item is None or change.entry_id is None:
             return change.kind is ChangeKind.CREATED
-        last = int(change.item.get("lp", 0))
-        now = now_ms()
-        if now - last < self._push_group_interval_ms:
-            return False
-        return self._pushes.claim_push(change.user_id, change.entry_id, last, now)
+        return now_ms() - int(change.item.get("lp", 0)) >= self._push_group_interval_ms
 
     def _to_devices(self, change: InboxChange, audience: Audience, report: DeliveryReport) -> None:
         entry = entry_of(change, audience.state)

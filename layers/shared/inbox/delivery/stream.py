@@ -36,6 +36,7 @@ class StreamFanout:
                 logger.warning("record not delivered", extra={"sequence": key, "reason": repr(outcome)})
         reports = [outcome for outcome in outcomes.values() if isinstance(outcome, DeliveryReport)]
         count("WebSocketMessagesSent", sum(report.sent for report in reports))
+        count("WebSocketMessagesDropped", sum(report.dropped for report in reports))
         count("GoneConnections", sum(len(report.gone) for report in reports))
         count("PushesSent", sum(report.pushed for report in reports))
         count("DisabledEndpoints", sum(len(report.disabled_devices) for report in reports))

@@ -22,9 +22,9 @@ from inbox.ingest.grouping import Groups, group_key
 from inbox.ingest.outcomes import IngestOutcome
 from inbox.ingest.ports import FloodCounters, NotificationWriter, PreferenceReader
 from inbox.models import NotificationEvent, NotificationType, Retraction
+from inbox.settings import DAY_SECONDS
 from inbox.store.notifications import Stored, Undone
 
-DAY_SECONDS = 86_400
 STORED: dict[Stored, IngestOutcome] = {
     Stored.CREATED: IngestOutcome.CREATED,
     Stored.JOINED: IngestOutcome.GROUPED,

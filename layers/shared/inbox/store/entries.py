@@ -63,7 +63,7 @@ class EntryStore:
         self._change(
             user_id,
             entry_id,
-            "SET g1pk = :archived, rg = :region REMOVE ux",
+            "SET g1pk = :archived, rg = :region",
             f"g1pk = :was AND {LIVE}",
             {":archived": archived_partition(user_id), ":was": item["g1pk"]},
         )

@@ -77,9 +77,6 @@ class InboxState:
         """Seen: read, changed at or before seen-all, or marked unread (by someone who saw it)."""
         return not self.is_unread(item) or updated_ms(item) <= self.seen_all or "ux" in item
 
-    def is_cleared(self, item: Mapping[str, Any]) -> bool:
-        return not is_archived_partition(item.get("g1pk")) and updated_ms(item) <= self.cleared
-
 
 def actor_value(actor: Actor) -> dict[str, Any]:
     value: dict[str, Any] = {"i": actor.id}

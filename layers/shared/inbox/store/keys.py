@@ -111,11 +111,6 @@ def lowest_position_after(watermark_ms: int) -> str:
     return f"{watermark_ms + 1:013d}"
 
 
-def time_of(position_key: str) -> int:
-    """The updatedAt (ms) a position holds."""
-    return int(position_key.split("#", 1)[0])
-
-
 def flood_counter_id(window_start: int, actor_id: str = "") -> str:
     """A flood counter's identifier; without an actor, the prefix of every counter of the window."""
     return f"{window_start:010d}#{actor_id}"

@@ -84,14 +84,16 @@ class InboxQueries:
         state = after.state if after else None
         if listing.status is Status.ARCHIVED:
             sources = [(INDEX_NAME, "g1", archived_partition(user_id))]
-        elif _tab_only(listing.types):
+        elif _is_tab(listing):
             sources = [(TABS_INDEX_NAME, "g2", mentions_partition(user_id))]
         elif listing.unread_only:
             sources = [(INDEX_NAME, "g1", unread_partition(user_id))]
         else:
             sources = [(INDEX_NAME, "g1", unread_partition(user_id)), (INDEX_NAME, "g1", read_partition(user_id))]
-            if state is None:
-                upper = STATE_POSITION  # the first unread query returns the STATE item on top: no request of its own
+            if state is None and not listing.types:
+                # The first unread query returns the STATE item on top: no request of its own. (A
+                # filter by type would leave it out.)
+                upper = STATE_POSITION
         if state is None and upper != STATE_POSITION:
             state = self._watermarks.state(user_id)
         lower = lowest_position_after(since_ms)
@@ -111,6 +113,8 @@ class InboxQueries:
         lower: str,
         upper: str,
     ) -> StoredPage:
+        if lower > upper:
+            return StoredPage(notifications=[], last=None)  # a cursor below the listing's own floor
         candidates: list[dict[str, Any]] = []
         # No position below the highest one a query stopped at while more remained: a page must
         # not skip what that query has not read yet.
@@ -174,6 +178,8 @@ class InboxQueries:
         cleared = lowest_position_after(state.cleared)
         unseen_floor = max(cleared, lowest_position_after(max(state.seen_all, state.read_all)))
         floor = max(cleared, _unread_floor(state)) if with_unread else unseen_floor
+        # Entries left unread beyond what the count reads: it says "at least" (capped).
+        unread_beyond = False
         if "LastEvaluatedKey" in first and not (entries and entries[-1]["g1sk"] < floor):
             upper = str(entries[-1]["g1sk"]) if entries else TOP_POSITION
             more = self._gateway.query(
@@ -187,13 +193,20 @@ class InboxQueries:
                 Limit=COUNT_CAP + 1 - len(entries),
             )
             entries += [item for item in more["Items"] if item["g1sk"] != upper]
+            unread_beyond = "LastEvaluatedKey" in more
         unread = [item for item in entries if item["g1sk"] >= cleared and state.is_unread(item)][:COUNT_CAP]
         unseen = [item for item in unread if item["g1sk"] >= unseen_floor and not state.is_seen(item)]
-        return StoredCounts(unread=len(unread), unseen=len(unseen), capped=len(unread) >= COUNT_CAP), state
+        capped = len(unread) >= COUNT_CAP or unread_beyond
+        return StoredCounts(unread=len(unread), unseen=len(unseen), capped=capped), state
 
 
 def _tab_only(types: Collection[NotificationType]) -> bool:
     return bool(types) and set(types) <= MENTION_TAB_TYPES
+
+
+def _is_tab(listing: Listing) -> bool:
+    """The Mentions tab of the inbox: read from the sparse tabs index."""
+    return listing.status is Status.INBOX and _tab_only(listing.types)
 
 
 def _unread_floor(state: InboxState) -> str:
@@ -205,13 +218,14 @@ def _filter(arguments: dict[str, Any], user_id: str, listing: Listing, state: In
     """Read-time filters: types beyond the tab's, the archive out of the tab, unread only."""
     conditions = [arguments["FilterExpression"]] if "FilterExpression" in arguments else []
     values: dict[str, Any] = arguments["ExpressionAttributeValues"]
-    if listing.types and listing.types != MENTION_TAB_TYPES:
+    if listing.types and not (_is_tab(listing) and listing.types == MENTION_TAB_TYPES):
         names = []
         for index, kind in enumerate(sorted(listing.types)):
             values[f":type{index}"] = kind.value
             names.append(f":type{index}")
         conditions.append(f"t IN ({', '.join(names)})")
-    if _tab_only(listing.types):
+    if _is_tab(listing):
+        # The tabs index holds archived mentions too (g1pk is no key of it).
         values[":archived"] = archived_partition(user_id)
         conditions.append("g1pk <> :archived")
     if listing.unread_only and state is not None:

@@ -130,21 +130,15 @@ class NotificationStore:
         ).get("Item")
         return int(item["c"]) if item and "c" in item else None
 
-    def claim_push(self, user_id: str, entry_id: str, last_push_ms: int, now_ms: int) -> bool:
-        """Take the group's next push (the last was at ``last_push_ms``); False when another fan-out took it."""
-        try:
-            self._gateway.call(
-                "update_item",
-                Key=key(user_id, ItemKind.NOTIFICATION, entry_id),
-                UpdateExpression="SET lp = :now",
-                ConditionExpression="lp = :last",
-                ExpressionAttributeValues={":now": now_ms, ":last": last_push_ms},
-            )
-        except ClientError as error:
-            if is_conditional_failure(error):
-                return False
-            raise
-        return True
+    def record_push(self, user_id: str, entry_id: str, at_ms: int) -> None:
+        """When a group's phones last heard of it; a change of lp alone is no change of any inbox."""
+        self._gateway.call(
+            "update_item",
+            Key=key(user_id, ItemKind.NOTIFICATION, entry_id),
+            UpdateExpression="SET lp = :at",
+            ConditionExpression="attribute_exists(pk)",
+            ExpressionAttributeValues={":at": at_ms},
+        )
 
     def retract(self, retraction: Retraction) -> Undone:
         """Undo an action: its group loses it, or its own entry goes; a tombstone stays on its key."""
