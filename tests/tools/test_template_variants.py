@@ -97,8 +97,8 @@ def lint(path: Path) -> subprocess.CompletedProcess[str]:
 
 @pytest.fixture(scope="module")
 def lint_results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, subprocess.CompletedProcess[str]]:
-    if not SAM.exists():
-        pytest.skip("the AWS SAM CLI is not installed (make test installs it into .venv-sam)")
+    # make test installs the SAM CLI first; without it these checks cannot be made, which is a failure.
+    assert SAM.exists(), "the AWS SAM CLI is not installed: run make test (it installs it into .venv-sam)"
     root = tmp_path_factory.mktemp("variants")
     paths = {name: render(parameters, root / name) for name, parameters in VARIANTS.items()}
     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
