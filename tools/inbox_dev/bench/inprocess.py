@@ -76,6 +76,11 @@ def in_process_aws() -> Iterator[InProcessAws]:
                 "POWERTOOLS_TRACE_DISABLED": "true",
             }
         )
+        # The package's logger may exist already (the bench imports the event adapters to build its
+        # batches), made before the level above was set.
+        from inbox.observability import logger
+
+        logger.setLevel("ERROR")
         create_table(endpoint, TABLE_NAME)
         if str(PROJECT_ROOT) not in sys.path:
             sys.path.insert(0, str(PROJECT_ROOT))
