@@ -10,17 +10,45 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from pydantic import AliasChoices, Field, HttpUrl
+from pydantic import AliasChoices, Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from inbox.models import NotificationType
+
 DAY_SECONDS = 86_400
+MAX_TTL_DAYS = 3650
+_TYPES = {kind.value: kind for kind in NotificationType}
+
+
+def ttl_days_by_type(text: str) -> dict[NotificationType, int]:
+    """Days each type is kept: "90" for all, or "like=30,repost=30,follow=90,reply=180,mention=180".
+
+    A bare number among the pairs is the days of every type not named; without one, every type is named.
+    """
+    days: dict[NotificationType, int] = {}
+    rest: int | None = None
+    for part in (piece.strip() for piece in text.split(",")):
+        name, _, value = part.rpartition("=")
+        if not value.isdigit() or not 1 <= int(value) <= MAX_TTL_DAYS:
+            raise ValueError(f"{part!r}: days must be a whole number from 1 to {MAX_TTL_DAYS}")
+        if not name and rest is None:
+            rest = int(value)
+        elif (kind := _TYPES.get(name)) is not None and kind not in days:
+            days[kind] = int(value)
+        else:
+            raise ValueError(f"{part!r}: not a notification type, or named twice ({', '.join(NotificationType)})")
+    missing = [kind for kind in NotificationType if kind not in days]
+    if missing and rest is None:
+        raise ValueError(f"no days for {', '.join(missing)}: name them or add a bare number for the rest")
+    return {kind: days.get(kind, rest or 0) for kind in NotificationType}
 
 
 class TableSettings(BaseSettings):
     model_config = SettingsConfigDict(frozen=True, extra="ignore")
 
     table_name: str = Field(min_length=3, validation_alias="TABLE_NAME")
-    notification_ttl_days: int = Field(default=90, ge=1, le=3650, validation_alias="NOTIFICATION_TTL_DAYS")
+    # "90", or days per type: "like=30,repost=30,follow=90,reply=180,mention=180" (ttl_days_by_type).
+    notification_ttl_days: str = Field(default="90", validation_alias="NOTIFICATION_TTL_DAYS")
     # API Gateway closes a WebSocket connection after 2 hours; the record outlives it a little
     # so that a connection is never forgotten while it can still receive messages.
     connection_ttl_seconds: int = Field(default=7_800, ge=7_200, validation_alias="CONNECTION_TTL_SECONDS")
@@ -30,9 +58,20 @@ class TableSettings(BaseSettings):
     # Set by Lambda; the region whose fan-out sends a change (see store.notifications).
     region: str = Field(default="", validation_alias=AliasChoices("AWS_REGION", "AWS_DEFAULT_REGION"))
 
+    @field_validator("notification_ttl_days", mode="after")
+    @classmethod
+    def _valid_ttl_days(cls, text: str) -> str:
+        ttl_days_by_type(text)
+        return text
+
+    @property
+    def notification_ttl_seconds_by_type(self) -> dict[NotificationType, int]:
+        return {kind: days * DAY_SECONDS for kind, days in ttl_days_by_type(self.notification_ttl_days).items()}
+
     @property
     def notification_ttl_seconds(self) -> int:
-        return self.notification_ttl_days * DAY_SECONDS
+        """The longest type's: for what is stored without a type (the tools' own items)."""
+        return max(self.notification_ttl_seconds_by_type.values())
 
 
 class PushSettings(BaseSettings):

@@ -14,7 +14,7 @@ def store() -> Store:
     settings = table_settings()
     return Store.on(
         aws_clients.dynamodb_table(settings.table_name),
-        notification_ttl_seconds=settings.notification_ttl_seconds,
+        notification_ttl_seconds=settings.notification_ttl_seconds_by_type,
         connection_ttl_seconds=settings.connection_ttl_seconds,
         region=settings.region,
         max_connections_per_user=settings.max_connections_per_user,

@@ -16,7 +16,11 @@ from inbox.store.table import TableGateway
 from inbox.store.watermarks import WatermarkStore
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mypy_boto3_dynamodb.service_resource import Table
+
+    from inbox.models import NotificationType
 
 
 @dataclass(frozen=True)
@@ -38,7 +42,7 @@ class Store:
         cls,
         table: Table,
         *,
-        notification_ttl_seconds: int,
+        notification_ttl_seconds: int | Mapping[NotificationType, int],
         connection_ttl_seconds: int,
         region: str = "",
         max_connections_per_user: int = DEFAULT_MAX_PER_USER,

@@ -17,7 +17,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from inbox.models import GROUP_SHOWN_ACTORS, NotificationEvent, Retraction
+from inbox.models import GROUP_SHOWN_ACTORS, NotificationEvent, NotificationType, Retraction
 from inbox.store.items import ACTOR_SLOTS, actor_value, entry_item
 from inbox.store.keys import ItemKind, key, position, unread_partition
 from inbox.store.table import TableGateway, is_conditional_failure
@@ -44,9 +44,14 @@ class ConcurrentChange(Exception):
 
 
 class NotificationStore:
-    def __init__(self, gateway: TableGateway, *, ttl_seconds: int, region: str = "") -> None:
+    def __init__(
+        self, gateway: TableGateway, *, ttl_seconds: int | Mapping[NotificationType, int], region: str = ""
+    ) -> None:
         self._gateway = gateway
-        self._ttl_seconds = ttl_seconds
+        # How long each type is kept (NotificationTtlDays); one number keeps every type as long.
+        self._ttl_seconds = (
+            ttl_seconds if isinstance(ttl_seconds, Mapping) else dict.fromkeys(NotificationType, ttl_seconds)
+        )
         # Written into every change of an entry or watermark (rg): with replicas, each region's
         # stream sees every change, and only the writer's region fans it out.
         self._region = region
@@ -54,7 +59,11 @@ class NotificationStore:
     def put(self, event: NotificationEvent, *, at_ms: int | None = None) -> Stored:
         """Store an entry of one action (keyed by the action)."""
         item = entry_item(
-            event, event.notification_id, now_ms=at_ms or now_ms(), ttl_seconds=self._ttl_seconds, region=self._region
+            event,
+            event.notification_id,
+            now_ms=at_ms or now_ms(),
+            ttl_seconds=self._ttl_seconds[event.type],
+            region=self._region,
         )
         return Stored.CREATED if self._gateway.put_new(item) else Stored.DUPLICATE
 
@@ -64,7 +73,7 @@ class NotificationStore:
         member = {
             **key(event.recipient_id, ItemKind.MEMBER, event.notification_id),
             "g": entry_id,
-            "ttl": now // 1000 + self._ttl_seconds,
+            "ttl": now // 1000 + self._ttl_seconds[event.type],
         }
         if not self._gateway.put_new(member):
             return Stored.DUPLICATE
@@ -88,7 +97,7 @@ class NotificationStore:
             ":occurred": to_ms(event.occurred_at),
             ":unread": unread_partition(event.recipient_id),
             ":position": position(now, entry_id),
-            ":ttl": now // 1000 + self._ttl_seconds,
+            ":ttl": now // 1000 + self._ttl_seconds[event.type],
             ":region": self._region,
             ":type": event.type.value,
             ":rtype": event.resource.type,
@@ -148,7 +157,7 @@ class NotificationStore:
             UpdateExpression="SET gone = :gone, #ttl = if_not_exists(#ttl, :ttl)",
             ConditionExpression="attribute_not_exists(gone)",
             ExpressionAttributeNames={"#ttl": "ttl"},
-            ExpressionAttributeValues={":gone": "retracted", ":ttl": now_s() + self._ttl_seconds},
+            ExpressionAttributeValues={":gone": "retracted", ":ttl": now_s() + self._ttl_seconds[retraction.type]},
         )
         if not held:
             return Undone.ALREADY
