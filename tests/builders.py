@@ -1,10 +1,12 @@
-"""Entries as clients see them, built for tests of what is shown and sent."""
+"""Entries and preferences as clients see them, built for tests of what is shown and sent."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from inbox.models import Actor, Notification, NotificationType, Resource
+from inbox.preferences.model import Preferences, PreferencesUpdate
 
 AT = datetime(2026, 11, 23, tzinfo=UTC)
 
@@ -33,3 +35,13 @@ def entry(
         seen=False,
         archived=False,
     )
+
+
+def preferences(**document: Any) -> Preferences:
+    """Preferences as ``PUT /preferences`` with ``document`` (camelCase, as clients send it) saves them."""
+    return Preferences.from_update(PreferencesUpdate.model_validate(document), None)
+
+
+def preference_document(**document: Any) -> dict[str, Any]:
+    """What ``GET /preferences`` shows after that PUT."""
+    return preferences(**document).model_dump(mode="json", by_alias=True)

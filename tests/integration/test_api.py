@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.builders import preference_document
 from tests.conftest import load_event
 from tests.integration.helpers import kafka_event, like
 
@@ -62,7 +63,7 @@ def test_every_sample_event_gets_its_answer(function: Any, context: Any, inbox: 
     status, unread = send("api-list-unread.json")
     assert (status, unread) == (200, page)
     assert send("api-unread-count.json") == (200, {"count": 5, "capped": False})
-    assert send("api-get-preferences.json") == (200, {"mutedTypes": [], "channels": {"websocket": True, "push": True}})
+    assert send("api-get-preferences.json") == (200, preference_document())
     assert send("api-list-devices.json") == (200, [])
     assert send("api-counts.json") == (200, {"unread": 5, "unseen": 5, "capped": False})
     assert send("api-list-mentions.json") == (200, {"items": [], "nextCursor": None})
@@ -219,12 +220,21 @@ def test_without_identity_the_answer_is_401(call: Any) -> None:
     assert (status, answer["error"]["code"]) == (401, "unauthorized")
 
 
-def test_preferences_round_trip(call: Any, user: str) -> None:
-    assert call("GET", "/preferences", user)[1] == {"mutedTypes": [], "channels": {"websocket": True, "push": True}}
+def test_preferences_of_the_first_version_still_round_trip(call: Any, user: str) -> None:
+    # Given a client of the first version, which sends muted types and two channel switches
     wanted = {"mutedTypes": ["repost", "like", "like"], "channels": {"websocket": True, "push": False}}
+
+    # When it saves them
     status, saved = call("PUT", "/preferences", user, body=wanted)
+
+    # Then the muted types' inbox is off and push is off everywhere, and its own fields read back as it sent them
     assert status == 200
-    assert saved == {"mutedTypes": ["like", "repost"], "channels": {"websocket": True, "push": False}}
+    assert (saved["mutedTypes"], saved["types"]["like"]["inbox"], saved["types"]["repost"]["inbox"]) == (
+        ["like", "repost"],
+        False,
+        False,
+    )
+    assert (saved["channels"]["websocket"], saved["channels"]["push"]) == (True, False)
     assert call("GET", "/preferences", user)[1] == saved
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.builders import preference_document
 from tests.integration.helpers import http_event, kafka_event, like
 
 pytestmark = pytest.mark.integration
@@ -90,7 +91,7 @@ def test_every_reading_route_shows_a_only_her_own_data(call: Any, alice: Account
     assert ids(seen["notifications"]) == alice.notification_ids
     assert ids(seen["unread"]) == alice.notification_ids
     assert seen["count"] == {"count": 3, "capped": False}
-    assert seen["preferences"] == {"mutedTypes": [], "channels": {"websocket": True, "push": True}}
+    assert seen["preferences"] == preference_document()
     assert seen["devices"] == []
     # And nothing of B's (ids, actors, phone) appears anywhere in her answers
     assert_reveals_nothing_of(seen, bob)
@@ -202,7 +203,7 @@ def test_as_preferences_and_devices_are_hers_alone(call: Any, alice: Account, bo
     # Then she sees her own, B's are unchanged, and her answers tell nothing of B
     assert status == 201
     seen = view(call, alice.user)
-    assert seen["preferences"] == {"mutedTypes": ["follow", "like"], "channels": {"websocket": False, "push": True}}
+    assert seen["preferences"] == preference_document(mutedTypes=["follow", "like"], channels={"websocket": False})
     assert seen["devices"] == [device]
     assert view(call, bob.user) == before
     assert_reveals_nothing_of(seen, bob)

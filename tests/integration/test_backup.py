@@ -18,7 +18,6 @@ from inbox.models import (
     Device,
     NotificationEvent,
     NotificationType,
-    Preferences,
     Resource,
     Retraction,
     action_id,
@@ -32,6 +31,7 @@ from inbox_dev import backup
 from inbox_dev.cli import main
 from inbox_dev.table_backup import export_items, import_items
 
+from tests.builders import preferences
 from tests.conftest import TABLE_NAME
 
 DAY_MS = 86_400_000
@@ -126,9 +126,7 @@ def inbox(store: Store, user: str) -> dict[str, NotificationEvent]:
     # One past its TTL is not shown at all
     old = event(NotificationType.REPLY, "old", user, post(10))
     assert store.notifications.put(old, at_ms=now_ms() - 100 * DAY_MS) is Stored.CREATED
-    store.preferences.put(
-        user, Preferences.model_validate({"mutedTypes": ["repost"], "channels": {"websocket": True, "push": False}})
-    )
+    store.preferences.put(user, preferences(mutedTypes=["repost"], channels={"websocket": True, "push": False}))
     device = Device(id="abcdefghijklmnop", platform="fcm", enabled=True, created_at=datetime(2026, 1, 1, tzinfo=UTC))
     store.devices.put(user, device, "arn:aws:sns:us-east-1:123456789012:endpoint/GCM/inbox-fcm/1")
     store.connections.add(user, "conn-1")

@@ -7,9 +7,9 @@ import json
 from typing import Any
 
 from inbox.api.reader import InboxReader
-from inbox.models import Preferences
 from inbox.store import Store
 
+from tests.builders import preferences
 from tests.conftest import load_event
 from tests.integration.helpers import exobook_like, kafka_event, like, post_of, unlike
 
@@ -97,7 +97,7 @@ def test_nobody_is_notified_of_their_own_action(function: Any, context: Any, sto
 
 def test_muted_types_are_not_stored(function: Any, context: Any, store: Store, user: str) -> None:
     # Given a user who muted likes
-    store.preferences.put(user, Preferences(muted_types=["like"]))
+    store.preferences.put(user, preferences(mutedTypes=["like"]))
 
     # When a like and a follow arrive
     follow = ("user-followed", json.dumps({"actorId": "ann", "followedUserId": user}).encode())

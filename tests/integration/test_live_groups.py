@@ -11,12 +11,13 @@ import boto3
 import pytest
 from inbox.api.routes.devices import registry as device_registry
 from inbox.delivery.changes import ChangeKind
-from inbox.models import Channels, DeviceRegistration, Preferences
+from inbox.models import DeviceRegistration
 from inbox.settings import push_settings
 from inbox.store import Store
 from inbox_dev.sns_local import LocalSns
 from inbox_dev.stream_records import insert_record, modify_record
 
+from tests.builders import preferences
 from tests.conftest import load_event
 from tests.integration.helpers import kafka_event, like
 
@@ -120,7 +121,7 @@ def test_push_switched_off_keeps_the_phone_quiet_while_the_tab_is_told(
     device = device_registry().register(user, DeviceRegistration(platform="fcm", token=f"token-{user}"))
     stored = store.devices.get(user, device.id)
     assert stored is not None
-    store.preferences.put(user, Preferences(channels=Channels(websocket=True, push=False)))
+    store.preferences.put(user, preferences(channels={"websocket": True, "push": False}))
 
     # When a notification is created
     function("ingest").lambda_handler(kafka_event(like("ann", user)), context)

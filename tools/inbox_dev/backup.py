@@ -62,6 +62,7 @@ from inbox.store.keys import (
     unread_partition,
     user_pk,
 )
+from inbox.store.preferences import preferences_from_item
 from inbox.timestamps import iso_z
 
 FORMAT = "notification-inbox-backup"
@@ -322,6 +323,14 @@ def _is_type_list(value: Any) -> bool:
     return isinstance(value, list) and all(_is_type(element) for element in value)
 
 
+def _is_text_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(element, str) for element in value)
+
+
+def _is_map(value: Any) -> bool:
+    return isinstance(value, dict)
+
+
 def _is_actor(value: Any) -> bool:
     """A shown actor, {i: id, n?: username, v?: avatar}; null for an empty slot."""
     if value is None:
@@ -354,7 +363,20 @@ SCHEMAS: dict[str, tuple[Checks, Checks]] = {
         {"g1pk": _is_str, "g1sk": _is_str},
         {"w": _is_int, "sw": _is_int, "cw": _is_int, "xo": _is_position, "rg": _is_text},
     ),
-    "preferences": ({"muted": _is_type_list, "ws": _is_bool, "push": _is_bool}, {}),
+    # Either version's attributes (the first: muted, ws, push); the whole item must read as preferences.
+    "preferences": (
+        {},
+        {
+            "muted": _is_type_list,
+            "ws": _is_bool,
+            "push": _is_bool,
+            "off": _is_text_list,
+            "chOff": _is_text_list,
+            "qh": _is_map,
+            "dg": _is_map,
+            "em": _is_str,
+        },
+    ),
     "device": ({"platform": lambda value: value in PLATFORMS, "enabled": _is_bool, "arn": _is_str, "c": _is_int}, {}),
 }
 
@@ -432,6 +454,11 @@ def check_item(kind: str, item: Mapping[str, Any], user_id: str) -> None:
     else:
         required, optional = SCHEMAS[kind]
     _check_attributes(kind, item, required, optional)
+    if kind == "preferences":
+        try:
+            preferences_from_item(item)
+        except (ValueError, KeyError, TypeError) as error:
+            raise BackupError(f"preferences {item['sk']} do not read as preferences: {error}") from None
     prefix = ID_PREFIXES.get(kind)
     identifier = id_of(sk, prefix) if prefix else None
     if prefix and not identifier:

@@ -125,19 +125,6 @@ class LiveCounts(ApiModel):
     unseen: int
 
 
-class Channels(ApiModel):
-    websocket: bool = True
-    push: bool = True
-
-
-class Preferences(ApiModel):
-    muted_types: list[NotificationType] = Field(default_factory=list, max_length=len(NotificationType))
-    channels: Channels = Field(default_factory=Channels)
-
-    def normalised(self) -> Preferences:
-        return self.model_copy(update={"muted_types": sorted(set(self.muted_types))})
-
-
 Platform = Literal["apns", "apns_sandbox", "fcm"]
 
 

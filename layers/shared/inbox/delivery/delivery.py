@@ -12,9 +12,10 @@ Each user's counts are read once per batch, and only for users with an open conn
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
@@ -24,10 +25,12 @@ from inbox.batch import in_order_per_key
 from inbox.delivery.changes import ChangeKind, InboxChange
 from inbox.delivery.messages import WEBSOCKET_FRAME_LIMIT, entry_of, websocket_message
 from inbox.delivery.push import publish_kwargs
-from inbox.models import LiveCounts, Preferences, StoredDevice
+from inbox.models import LiveCounts, NotificationType, StoredDevice
 from inbox.observability import logger
+from inbox.preferences.model import Preferences
 from inbox.store.items import InboxState
-from inbox.timestamps import now_ms
+from inbox.store.table import UnprocessedKeys
+from inbox.timestamps import now_ms, utc_now
 
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
@@ -98,7 +101,9 @@ class Delivery:
         sns: SNSClient,
         concurrency: int,
         push_group_interval_ms: int = 15 * 60 * 1000,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
+        self._clock = clock
         self._preferences = preferences
         self._connections = connections
         self._devices = devices
@@ -115,13 +120,25 @@ class Delivery:
         """The outcome of each keyed change; a record that changes no inbox is delivered with nothing to do."""
         outcomes: dict[str, DeliveryOutcome] = {key: DeliveryReport() for key, change in changes if change is None}
         deliverable = [(key, change) for key, change in changes if change is not None]
-        for user_outcomes in in_order_per_key(self._users, deliverable, _user_of, self._deliver_user):
+        if not deliverable:
+            return outcomes
+        try:
+            preferences = self._preferences.get_many({change.user_id for _, change in deliverable})
+        except (ClientError, BotoCoreError, UnprocessedKeys) as error:
+            return outcomes | {key: error for key, _ in deliverable}
+
+        def deliver_user(user_changes: list[tuple[str, InboxChange]]) -> dict[str, DeliveryOutcome]:
+            return self._deliver_user(user_changes, preferences[user_changes[0][1].user_id])
+
+        for user_outcomes in in_order_per_key(self._users, deliverable, _user_of, deliver_user):
             outcomes.update(user_outcomes)
         return outcomes
 
-    def _deliver_user(self, changes: list[tuple[str, InboxChange]]) -> dict[str, DeliveryOutcome]:
+    def _deliver_user(
+        self, changes: list[tuple[str, InboxChange]], preferences: Preferences
+    ) -> dict[str, DeliveryOutcome]:
         try:
-            audience = self._audience(changes[0][1].user_id, any(change.grew for _, change in changes))
+            audience = self._audience(changes[0][1].user_id, preferences, any(change.grew for _, change in changes))
         except (ClientError, BotoCoreError) as error:
             return {key: error for key, _ in changes}
         outcomes: dict[str, DeliveryOutcome] = {}
@@ -132,9 +149,8 @@ class Delivery:
                 outcomes[key] = error
         return outcomes
 
-    def _audience(self, user_id: str, with_devices: bool) -> Audience:
-        preferences = self._preferences.get(user_id)
-        connections = self._connections.of(user_id) if preferences.channels.websocket else []
+    def _audience(self, user_id: str, preferences: Preferences, with_devices: bool) -> Audience:
+        connections = self._connections.of(user_id) if preferences.live else []
         devices = []
         if with_devices and preferences.channels.push:
             devices = [stored for stored in self._devices.of(user_id) if stored.device.enabled]
@@ -147,7 +163,7 @@ class Delivery:
     def _deliver(self, change: InboxChange, audience: Audience) -> DeliveryReport:
         report = DeliveryReport()
         self._to_connections(change, audience, report)
-        if change.grew and audience.devices and self._may_push(change):
+        if change.grew and audience.devices and self._may_push(change, audience.preferences):
             self._to_devices(change, audience, report)
             if change.kind is ChangeKind.UPDATED and change.entry_id is not None and not report.errors:
                 # Recorded once pushed: a failed push fails the record, and its retry pushes again.
@@ -191,9 +207,12 @@ class Delivery:
             return type(error).__name__
         return PostResult.SENT
 
-    def _may_push(self, change: InboxChange) -> bool:
-        """A group's first member is pushed; later members at most once per interval per group."""
-        if change.kind is ChangeKind.CREATED or change.item is None or change.entry_id is None:
+    def _may_push(self, change: InboxChange, preferences: Preferences) -> bool:
+        """Pushed if the user wants this type on their phones and is not in quiet hours; a group's first
+        member is pushed, later members at most once per interval per group."""
+        if change.item is None or not preferences.may_push(NotificationType(change.item["t"]), self._clock()):
+            return False
+        if change.kind is ChangeKind.CREATED or change.entry_id is None:
             return change.kind is ChangeKind.CREATED
         return now_ms() - int(change.item.get("lp", 0)) >= self._push_group_interval_ms
 

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from inbox.models import Preferences, StoredDevice
+from inbox.models import StoredDevice
+from inbox.preferences.model import Preferences
 from inbox.store.items import InboxState
 from inbox.store.listing import StoredCounts
 
 
 class PreferenceReader(Protocol):
-    def get(self, user_id: str) -> Preferences: ...
+    def get_many(self, user_ids: Collection[str]) -> Mapping[str, Preferences]: ...
 
 
 class ConnectionDirectory(Protocol):

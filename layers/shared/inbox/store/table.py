@@ -8,7 +8,8 @@ through it.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -21,7 +22,13 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.service_resource import Table
 
 CONDITIONAL_CHECK_FAILED = "ConditionalCheckFailedException"
+BATCH_GET_LIMIT = 100
+UNPROCESSED_ATTEMPTS = 6
 _DESERIALIZER = TypeDeserializer()
+
+
+class UnprocessedKeys(Exception):
+    """Keys DynamoDB still left unread after every attempt: the caller's batch is retried."""
 
 
 def is_conditional_failure(error: ClientError) -> bool:
@@ -86,6 +93,29 @@ class TableGateway:
 
     def query(self, **arguments: Any) -> Any:
         return self.call("query", **arguments)
+
+    def batch_get(self, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+        """The items of ``keys`` that exist, read eventually consistent, 100 keys per request.
+
+        DynamoDB may leave keys unprocessed under load; they are asked again after a short wait
+        (botocore's retries cover failed requests, not partial answers).
+        """
+        found: list[dict[str, Any]] = []
+        client = self.table.meta.client
+        for start in range(0, len(keys), BATCH_GET_LIMIT):
+            pending: dict[str, Any] = {
+                self.table.name: {"Keys": [dict(key) for key in keys[start : start + BATCH_GET_LIMIT]]}
+            }
+            for attempt in range(UNPROCESSED_ATTEMPTS):
+                response = client.batch_get_item(RequestItems=pending)
+                found += response["Responses"].get(self.table.name, [])  # type: ignore[arg-type]
+                pending = response.get("UnprocessedKeys") or {}  # type: ignore[assignment]
+                if not pending:
+                    break
+                time.sleep(min(0.05 * 2**attempt, 1.0))
+            else:
+                raise UnprocessedKeys(f"{len(pending[self.table.name]['Keys'])} keys left unprocessed")
+        return found
 
     def items(self, arguments: Mapping[str, Any]) -> Iterator[dict[str, Any]]:
         """Every item a query returns, page after page.
