@@ -20,7 +20,7 @@ from typing import Any
 
 import requests
 
-from inbox_dev.cost import Usage
+from inbox_dev.cost.command import add_arguments as add_cost_arguments
 from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME, DevStack, PortInUse, StackConfig, StackUrls, UnknownParameter
 
 DAY_MS = 86_400_000
@@ -373,18 +373,10 @@ def load(arguments: argparse.Namespace) -> int:
 
 
 def cost(arguments: argparse.Namespace) -> int:
-    from inbox_dev import cost as costs
     from inbox_dev.bench.suite import RESULTS_DIR
+    from inbox_dev.cost.command import run
 
-    usage = costs.Usage(
-        users=arguments.users,
-        notifications_per_user_per_day=arguments.notifications_per_day,
-        inbox_reads_per_user_per_day=arguments.reads_per_day,
-        unread_count_polls_per_user_per_day=arguments.count_polls_per_day,
-        retention_days=arguments.retention_days,
-        item_bytes=arguments.item_bytes,
-    )
-    return costs.main(usage, RESULTS_DIR / "results.json")
+    return run(arguments, RESULTS_DIR / "results.json")
 
 
 # -- entry point --------------------------------------------------------------------------------
@@ -486,21 +478,8 @@ def parser() -> argparse.ArgumentParser:
     )
     stress.set_defaults(run=load)
 
-    scenario = Usage()
     price = commands.add_parser("cost", help="the monthly AWS bill for a usage, from measured units and list prices")
-    price.add_argument("--users", type=int, default=scenario.users)
-    for flag, per_day, meaning in (
-        ("--notifications-per-day", scenario.notifications_per_user_per_day, "notifications per user per day"),
-        ("--reads-per-day", scenario.inbox_reads_per_user_per_day, "inbox pages read per user per day"),
-        (
-            "--count-polls-per-day",
-            scenario.unread_count_polls_per_user_per_day,
-            "unread counts per user per day",
-        ),
-    ):
-        price.add_argument(flag, type=float, default=per_day, help=meaning)
-    price.add_argument("--retention-days", type=int, default=scenario.retention_days)
-    price.add_argument("--item-bytes", type=int, default=None, help="average stored notification (default: measured)")
+    add_cost_arguments(price)
     price.set_defaults(run=cost)
     return root
 
