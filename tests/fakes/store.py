@@ -9,21 +9,22 @@ import threading
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
-from inbox.ingest.ports import FloodCounters, NotificationWriter, PreferenceReader
+from inbox.ingest.ports import FloodWindows, NotificationWriter, PreferenceReader
 from inbox.models import NotificationEvent, NotificationType, Preferences, Retraction
-from inbox.store.flood import FloodCount
+from inbox.store.flood import FloodWindow
 from inbox.store.notifications import Stored, Undone
 
 
 class InMemoryNotifications:
     """Actions by id ("live" or "retracted") and groups by entry id (their member counts); actions in
-    ``failing`` raise as a throttled write would."""
+    ``failing`` raise as a throttled write would. ``arrivals``: (recipient, actor, ms, id) of each stored action."""
 
     def __init__(self) -> None:
         self.stored: dict[str, str] = {}
         self.groups: dict[str, int] = {}
         self.group_of: dict[str, str] = {}
         self.failing: set[str] = set()
+        self.arrivals: list[tuple[str, str, int, str]] = []
         self._started: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -34,10 +35,11 @@ class InMemoryNotifications:
             if event.notification_id in self.stored:
                 return Stored.DUPLICATE
             self.stored[event.notification_id] = "live"
+            self.arrivals.append((event.recipient_id, event.actor.id, at_ms or 0, event.notification_id))
             return Stored.CREATED
 
     def add_to_group(self, event: NotificationEvent, entry_id: str, *, at_ms: int | None = None) -> Stored:
-        first = self.put(event)
+        first = self.put(event, at_ms=at_ms)
         if first is Stored.DUPLICATE:
             return first
         with self._lock:
@@ -79,36 +81,23 @@ class InMemoryPreferences:
         return Preferences(muted_types=self._muted.get(user_id, []))
 
 
-class InMemoryFloodCounters:
-    """The ids counted per (user, window, actor)."""
+class InMemoryFloodWindows:
+    """Each recipient's window counted from the live actions stored in it; every read is recorded."""
 
-    def __init__(self) -> None:
-        self.counters: dict[tuple[str, int, str], set[str]] = {}
+    def __init__(self, notifications: InMemoryNotifications) -> None:
+        self.reads: list[tuple[str, int]] = []
+        self._notifications = notifications
         self._lock = threading.Lock()
 
-    def total(self, user_id: str, window_start: int) -> int:
+    def window(self, user_id: str, window_start: int, enough: int) -> FloodWindow:
         with self._lock:
-            return sum(
-                len(ids)
-                for (user, window, _), ids in self.counters.items()
-                if (user, window) == (user_id, window_start)
-            )
-
-    def count(
-        self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
-    ) -> FloodCount:
-        with self._lock:
-            ids = self.counters.setdefault((user_id, window_start, actor_id), set())
-            if notification_id in ids:
-                return FloodCount.COUNTED_BEFORE
-            if len(ids) >= limit:
-                return FloodCount.OVER_LIMIT
-            ids.add(notification_id)
-            return FloodCount.COUNTED
-
-    def counted(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool:
-        with self._lock:
-            return notification_id in self.counters.get((user_id, window_start, actor_id), set())
+            self.reads.append((user_id, window_start))
+        by_actor: dict[str, int] = {}
+        for recipient, actor, at_ms, notification_id in list(self._notifications.arrivals):
+            live = self._notifications.stored.get(notification_id) == "live"
+            if recipient == user_id and at_ms >= window_start * 1000 and live:
+                by_actor[actor] = by_actor.get(actor, 0) + 1
+        return FloodWindow(sum(by_actor.values()), by_actor)
 
 
 @dataclass
@@ -117,12 +106,15 @@ class InMemoryIngestStore:
 
     notifications: InMemoryNotifications = field(default_factory=InMemoryNotifications)
     preferences: InMemoryPreferences = field(default_factory=InMemoryPreferences)
-    flood: InMemoryFloodCounters = field(default_factory=InMemoryFloodCounters)
+    flood: InMemoryFloodWindows = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.flood = InMemoryFloodWindows(self.notifications)
 
 
 # mypy holds each fake to its port.
-_PORTS: tuple[type[NotificationWriter], type[PreferenceReader], type[FloodCounters]] = (
+_PORTS: tuple[type[NotificationWriter], type[PreferenceReader], type[FloodWindows]] = (
     InMemoryNotifications,
     InMemoryPreferences,
-    InMemoryFloodCounters,
+    InMemoryFloodWindows,
 )

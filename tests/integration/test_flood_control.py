@@ -55,7 +55,7 @@ def test_the_default_limit_lets_twenty_likes_from_one_actor_through_and_drops_th
     assert [item.actor.id for item in listed if item.actor.id == "carol"] == ["carol"]
 
 
-def test_a_recipient_gets_at_most_the_window_total_and_counters_expire_with_the_window(
+def test_a_recipient_gets_at_most_the_window_total_and_flood_control_writes_nothing_of_its_own(
     table: Any, store: Store, user: str
 ) -> None:
     # Given a limit of 5 per recipient per window and a clock inside one window
@@ -64,21 +64,36 @@ def test_a_recipient_gets_at_most_the_window_total_and_counters_expire_with_the_
     ingestor = Ingestor(store.notifications, store.preferences, store.flood, 4, limits, clock=lambda: window_start + 60)
     events: list[tuple[str, list[Event]]] = [(f"r{index}", [like_event(f"fan-{index}", user)]) for index in range(6)]
 
-    # When six actors like the user's post in that window
+    # When six actors like their own posts to the user in that window
     outcomes = ingestor.apply_all(events)
 
     # Then five are stored and the sixth is dropped
     assert [outcomes[f"r{index}"] for index in range(6)] == [["created"]] * 5 + [["flood_dropped"]]
     assert len(stored_ids(store, user)) == 5
-    # And each actor's counter is an item that expires when the window ends
-    counters = table.query(
-        KeyConditionExpression=Key("pk").eq(user_pk(user)) & Key("sk").begins_with(ItemKind.FLOOD_COUNTER.value)
-    )["Items"]
-    assert sorted(len(item["ids"]) for item in counters) == [1] * 5
-    assert {int(item["ttl"]) for item in counters} == {window_start + 3600}
+    # And the user's partition holds the five entries and their members, no item of flood control
+    kinds = {item["sk"][:2] for item in table.query(KeyConditionExpression=Key("pk").eq(user_pk(user)))["Items"]}
+    assert kinds == {ItemKind.NOTIFICATION.value, ItemKind.MEMBER.value}
 
 
-def test_a_flood_counter_costs_one_write_unit_next_to_the_store(
+def test_a_later_batch_in_another_container_counts_what_the_window_already_holds(store: Store, user: str) -> None:
+    # Given a limit of 3 per actor, and bob's three likes stored by one container
+    limits = FloodLimits(per_actor=3, per_recipient=500, window_seconds=3600)
+    first = Ingestor(store.notifications, store.preferences, store.flood, 4, limits)
+    bob = [
+        like_event("bob", user).model_copy(update={"resource": Resource(type="post", id=f"p{index}")})
+        for index in range(4)
+    ]
+    first.apply_all([(f"r{index}", [bob[index]]) for index in range(3)])
+
+    # When another container gets bob's fourth like and carol's
+    other = Ingestor(store.notifications, store.preferences, store.flood, 4, limits)
+    outcomes = other.apply_all([("r3", [bob[3]]), ("r4", [like_event("carol", user)])])
+
+    # Then it read the window from the table: bob's fourth is dropped, carol's is stored
+    assert outcomes == {"r3": ["flood_dropped"], "r4": ["created"]}
+
+
+def test_flood_control_adds_no_write_unit_and_a_redelivery_costs_one_write(
     local_aws: Any, store: Store, meter: CapacityMeter, user: str
 ) -> None:
     # Given a fresh like for the user
@@ -88,6 +103,11 @@ def test_a_flood_counter_costs_one_write_unit_next_to_the_store(
     # When it is applied with flood control on
     outcome = ingestor.apply_all([("r0", [like_event("bob", user)])])
 
-    # Then starting its group took 3 write units (member, entry, index) plus 1 for the counter
+    # Then starting its group took its own 3 write units (member, entry, index) and nothing more
     assert outcome == {"r0": ["created"]}
-    assert meter.write_units == 4.0
+    assert meter.write_units == 3.0
+    # And its redelivery is one failed conditional put (billed 1 WCU; DynamoDB Local reports none)
+    # next to the batch's preferences read and group lookup: this container knew the window already
+    meter.reset()
+    assert ingestor.apply_all([("r0", [like_event("bob", user)])]) == {"r0": ["duplicate"]}
+    assert (meter.write_units, meter.requests) == (0.0, 3)

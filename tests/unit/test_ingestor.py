@@ -180,3 +180,60 @@ def test_a_redelivered_event_is_admitted_again_not_counted_twice() -> None:
     assert first_delivery["r0"] == ["created"]
     assert isinstance(first_delivery["r1"], ClientError)
     assert redelivery == {"r1": ["created"]}
+
+
+def container(store: InMemoryIngestStore, limits: FloodLimits) -> Ingestor:
+    """One ingest container: its Ingestor lives across batches."""
+    return Ingestor(
+        store.notifications, store.preferences, store.flood, concurrency=4, limits=limits, clock=lambda: 0.0
+    )
+
+
+def test_a_container_reads_a_recipients_window_once_while_what_it_stored_is_far_from_the_limits() -> None:
+    # Given one container and the default limits
+    store = InMemoryIngestStore()
+    ingestor = container(store, FloodLimits())
+
+    # When three batches each bring alice a like from another fan
+    outcomes = [
+        ingestor.apply_all([(f"r{index}", [like(f"fan-{index}", "alice", post=f"p{index}")])]) for index in range(3)
+    ]
+
+    # Then all are stored, and her window was read for the first batch only
+    assert outcomes == [{f"r{index}": ["created"]} for index in range(3)]
+    assert store.flood.reads == [("alice", 0)]
+
+
+def test_past_half_a_limit_each_batch_reads_again_and_sees_what_other_containers_stored() -> None:
+    # Given a limit of 4 per actor; one container stored two of bob's likes, another one two more
+    store = InMemoryIngestStore()
+    limits = FloodLimits(per_actor=4, per_recipient=100, window_seconds=3600)
+    first, other = container(store, limits), container(store, limits)
+    first.apply_all([(f"r{index}", [like("bob", "alice", post=f"p{index}")]) for index in range(2)])
+    other.apply_all([(f"r{index}", [like("bob", "alice", post=f"p{index}")]) for index in range(2, 4)])
+    reads_before = len(store.flood.reads)
+
+    # When the first container gets bob's fifth like, which it knows at half his limit
+    outcome = first.apply_all([("r4", [like("bob", "alice", post="p4")])])
+
+    # Then it read alice's window again, found bob at his limit and dropped the like
+    assert outcome == {"r4": ["flood_dropped"]}
+    assert len(store.flood.reads) == reads_before + 1
+    # And bob's next like is dropped without reading again: a limit reached stays reached in the window
+    assert first.apply_all([("r5", [like("bob", "alice", post="p5")])]) == {"r5": ["flood_dropped"]}
+    assert len(store.flood.reads) == reads_before + 1
+
+
+def test_under_half_a_limit_a_container_does_not_see_what_another_stored_meanwhile() -> None:
+    # Given a limit of 10 per actor: one container knows one like of bob's, another stored 9 more since
+    store = InMemoryIngestStore()
+    limits = FloodLimits(per_actor=10, per_recipient=100, window_seconds=3600)
+    first, other = container(store, limits), container(store, limits)
+    first.apply_all([("r0", [like("bob", "alice", post="p0")])])
+    other.apply_all([(f"r{index}", [like("bob", "alice", post=f"p{index}")]) for index in range(1, 10)])
+
+    # When the first container gets bob's eleventh like
+    outcome = first.apply_all([("r10", [like("bob", "alice", post="p10")])])
+
+    # Then it is admitted on what that container knows: the documented slip, at most half a limit per container
+    assert outcome == {"r10": ["created"]}

@@ -17,10 +17,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from inbox.batch import in_order_per_key
-from inbox.ingest.flood import FloodGate, FloodLimits
+from inbox.ingest.flood import FloodGate, FloodLimits, FloodMemory
 from inbox.ingest.grouping import Groups, group_key
 from inbox.ingest.outcomes import IngestOutcome
-from inbox.ingest.ports import FloodCounters, NotificationWriter, PreferenceReader
+from inbox.ingest.ports import FloodWindows, NotificationWriter, PreferenceReader
 from inbox.models import NotificationEvent, NotificationType, Retraction
 from inbox.settings import DAY_SECONDS
 from inbox.store.notifications import Stored, Undone
@@ -52,7 +52,7 @@ class Ingestor:
         self,
         notifications: NotificationWriter,
         preferences: PreferenceReader,
-        flood_counters: FloodCounters,
+        flood_windows: FloodWindows,
         concurrency: int,
         limits: FloodLimits | None = None,
         clock: Callable[[], float] = time.time,
@@ -60,7 +60,9 @@ class Ingestor:
     ) -> None:
         self._notifications = notifications
         self._preferences = preferences
-        self._flood_counters = flood_counters
+        self._flood_windows = flood_windows
+        # Lives as long as the container: what it stored, and read, of recipients' flood windows.
+        self._flood_memory = FloodMemory()
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="recipient")
         self._limits = limits or FloodLimits()
         self._clock = clock
@@ -88,7 +90,7 @@ class Ingestor:
         except Exception as error:  # reported per record by the caller
             return [(key, error) for key, _ in keyed_events]
         recipient = _recipient_of(keyed_events[0])
-        flood = FloodGate(self._flood_counters, recipient, self._limits, self._clock)
+        flood = FloodGate(self._flood_windows, self._flood_memory, recipient, self._limits, self._clock)
         groups = Groups(self._notifications, recipient, self._group_window_ms)
         failed: Exception | None = None
         results: list[tuple[str, IngestOutcome | Exception]] = []
@@ -125,9 +127,12 @@ class Ingestor:
         now_ms = int(self._clock() * 1000)
         group = group_key(event)
         if group is None:
-            return STORED[self._notifications.put(event, at_ms=now_ms)]
-        entry_id = groups.entry_for(group, now_ms)
-        return STORED[self._notifications.add_to_group(event, entry_id, at_ms=now_ms)]
+            stored = self._notifications.put(event, at_ms=now_ms)
+        else:
+            stored = self._notifications.add_to_group(event, groups.entry_for(group, now_ms), at_ms=now_ms)
+        if stored is not Stored.DUPLICATE:
+            flood.stored(event)
+        return STORED[stored]
 
 
 def _recipient_of(keyed_event: tuple[str, Event]) -> str:

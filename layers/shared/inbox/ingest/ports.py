@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from inbox.models import NotificationEvent, Preferences, Retraction
-from inbox.store.flood import FloodCount
+from inbox.store.flood import FloodWindow
 from inbox.store.notifications import Stored, Undone
 
 
@@ -23,11 +23,5 @@ class PreferenceReader(Protocol):
     def get(self, user_id: str) -> Preferences: ...
 
 
-class FloodCounters(Protocol):
-    def total(self, user_id: str, window_start: int) -> int: ...
-
-    def count(
-        self, user_id: str, notification_id: str, actor_id: str, window_start: int, window_seconds: int, limit: int
-    ) -> FloodCount: ...
-
-    def counted(self, user_id: str, notification_id: str, actor_id: str, window_start: int) -> bool: ...
+class FloodWindows(Protocol):
+    def window(self, user_id: str, window_start: int, enough: int) -> FloodWindow: ...

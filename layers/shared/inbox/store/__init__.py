@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from inbox.store.connections import DEFAULT_MAX_PER_USER, ConnectionStore
 from inbox.store.devices import DeviceStore
 from inbox.store.entries import EntryStore
-from inbox.store.flood import FloodCounterStore
+from inbox.store.flood import FloodWindowStore
 from inbox.store.listing import InboxQueries
 from inbox.store.notifications import NotificationStore
 from inbox.store.preferences import PreferenceStore
@@ -32,7 +32,7 @@ class Store:
     entries: EntryStore  # a user's changes to one entry
     watermarks: WatermarkStore  # read-all, seen-all, clear-all
     queries: InboxQueries  # listings and counts
-    flood: FloodCounterStore
+    flood: FloodWindowStore  # flood control's reads of recipients' windows
     preferences: PreferenceStore
     connections: ConnectionStore
     devices: DeviceStore
@@ -55,7 +55,7 @@ class Store:
             entries=EntryStore(gateway, watermarks, region=region),
             watermarks=watermarks,
             queries=InboxQueries(gateway, watermarks),
-            flood=FloodCounterStore(gateway),
+            flood=FloodWindowStore(gateway),
             preferences=PreferenceStore(gateway),
             connections=ConnectionStore(
                 gateway, ttl_seconds=connection_ttl_seconds, max_per_user=max_connections_per_user

@@ -18,8 +18,8 @@ STATE           watermarks         g1pk = U#<userId>#U, g1sk = "~" (sorts after 
 PREFS           preferences        -
 C#<connId>      WebSocket conn.    -
 D#<deviceId>    push device        -
-F#<window>#<a>  flood counter      - (ids of the notifications from actor <a> in the window
-                                   starting at <window> epoch seconds; expires with the window)
+F#<window>#<a>  old flood counter  - (left by the earlier flood control, which wrote one per
+                                   actor and window; no longer written, gone by its TTL)
 ==============  =================  ==========================================================
 
 docs/data-model.md explains why the table has this shape.
@@ -50,7 +50,7 @@ class ItemKind(StrEnum):
     MEMBER = "M#"
     CONNECTION = "C#"
     DEVICE = "D#"
-    FLOOD_COUNTER = "F#"
+    FLOOD_COUNTER = "F#"  # no longer written: backups skip those that have not expired yet
 
 
 def user_pk(user_id: str) -> str:
@@ -109,8 +109,3 @@ def position(updated_at_ms: int, entry_id: str) -> str:
 def lowest_position_after(watermark_ms: int) -> str:
     """The lowest index position of an entry that changed after the watermark."""
     return f"{watermark_ms + 1:013d}"
-
-
-def flood_counter_id(window_start: int, actor_id: str = "") -> str:
-    """A flood counter's identifier; without an actor, the prefix of every counter of the window."""
-    return f"{window_start:010d}#{actor_id}"
