@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
+from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.event_sources.batching import KAFKA_CLUSTER_ARN, BatchDelivery, KafkaFormat, StreamFormat
 from inbox_dev.event_sources.filters import matches_filter, passes_filters
-from inbox_dev.event_sources.kafka_poller import kafka_record
-from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
+from inbox_dev.event_sources.kafka_poller import KafkaPoller, kafka_record
+from inbox_dev.event_sources.mappings import KAFKA_WINDOW_VARIABLE, kafka_mappings, stream_mappings
+from inbox_dev.event_sources.poller import INVOCATION_LOG_VARIABLE
 from inbox_dev.event_sources.stream_poller import stream_record
 from inbox_dev.runtime import FunctionError
 
@@ -47,6 +51,47 @@ def test_each_self_managed_kafka_mapping_becomes_a_consumer_group_of_its_own() -
         assert (mapping.batch_size, mapping.batching_window_s) == (500, 1.0)
         # The template leaves retries to Lambda's default (forever): locally a poison batch must end
         assert mapping.max_retries == 2
+
+
+def test_the_developer_sets_the_kafka_batching_window_of_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Given the local stack's window option set to a quarter of a second
+    template_streams = stream_mappings()
+    monkeypatch.setenv(KAFKA_WINDOW_VARIABLE, "0.25")
+
+    # When the mappings are read
+    kafka, streams = kafka_mappings(), stream_mappings()
+
+    # Then every Kafka mapping batches for a quarter of a second, and the stream mappings keep the template's
+    assert {mapping.batching_window_s for mapping in kafka} == {0.25}
+    assert streams == template_streams
+
+
+@pytest.mark.parametrize(("value", "complaint"), [("soon", "expected seconds"), ("301", "0 to 300"), ("-1", "0 to")])
+def test_a_batching_window_lambda_would_refuse_fails_the_start(
+    monkeypatch: pytest.MonkeyPatch, value: str, complaint: str
+) -> None:
+    # Given a window Lambda does not allow
+    monkeypatch.setenv(KAFKA_WINDOW_VARIABLE, value)
+
+    # When the mappings are read, then the start fails with the reason
+    with pytest.raises(ValueError, match=complaint):
+        kafka_mappings()
+
+
+def test_each_invocation_a_poller_makes_is_logged_when_asked(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    # Given a Kafka poller with the invocation log on, and a function that fails a record once
+    log = tmp_path / "invocations.jsonl"
+    monkeypatch.setenv(INVOCATION_LOG_VARIABLE, str(log))
+    [mapping, *_] = kafka_mappings()
+    function = FakeFunction(KafkaFormat("localhost:9092"), fails=lambda record, call: call == 1)
+    poller = KafkaPoller(mapping, bootstrap_servers="localhost:9092", invoke=function, dead_letters=DeadLetters())
+
+    # When it delivers a batch of two records
+    poller._deliver([kafka(0, 1), kafka(0, 2)])
+
+    # Then the log has a line per invocation, the retry included
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    assert lines == [{"source": "kafka", "function": "IngestFunction"}] * 2
 
 
 def test_the_fanout_stream_mapping_is_read_with_its_filters() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,6 +15,12 @@ from inbox_dev.template import functions, resolve, resource, template
 # absent or -1). Locally that would block a partition or shard for good: a poison batch must
 # reach the dead letters, where the developer sees it, after a couple of retries.
 LOCAL_MAX_RETRIES = 2
+
+# A developer option of the local stack, never deployed: the Kafka mappings' MaximumBatchingWindowInSeconds
+# in place of the template's, so that one checkout can measure two windows (make bench does).
+KAFKA_WINDOW_VARIABLE = "INBOX_DEV_KAFKA_BATCHING_WINDOW_S"
+# Lambda's bounds for the window.
+MAX_BATCHING_WINDOW_S = 300.0
 
 
 @dataclass(frozen=True)
@@ -33,6 +40,7 @@ class KafkaMapping:
 def kafka_mappings() -> list[KafkaMapping]:
     """The self-managed Kafka mappings: a local broker is self-managed (the MSK ones are their cloud twins)."""
     mappings = []
+    window = _window_override()
     for logical_id, body in template()["Resources"].items():
         properties = body.get("Properties", {})
         if body["Type"] != "AWS::Lambda::EventSourceMapping" or "SelfManagedEventSource" not in properties:
@@ -46,12 +54,28 @@ def kafka_mappings() -> list[KafkaMapping]:
                 # Lambda names an unnamed group after the mapping's UUID; the logical id is as stable.
                 consumer_group=str(resolve(group, {})) if group is not None else logical_id,
                 batch_size=int(properties.get("BatchSize", 100)),
-                batching_window_s=float(properties.get("MaximumBatchingWindowInSeconds", 0.5)),
+                batching_window_s=(
+                    window if window is not None else float(properties.get("MaximumBatchingWindowInSeconds", 0.5))
+                ),
                 starting_position=str(properties["StartingPosition"]),
                 max_retries=_max_retries(properties),
             )
         )
     return mappings
+
+
+def _window_override() -> float | None:
+    """The window the developer set in KAFKA_WINDOW_VARIABLE, if any; a value Lambda would refuse fails the start."""
+    raw = os.environ.get(KAFKA_WINDOW_VARIABLE, "").strip()
+    if not raw:
+        return None
+    try:
+        window = float(raw)
+    except ValueError:
+        raise ValueError(f"{KAFKA_WINDOW_VARIABLE}={raw!r}: expected seconds, e.g. 0.5") from None
+    if not 0 <= window <= MAX_BATCHING_WINDOW_S:
+        raise ValueError(f"{KAFKA_WINDOW_VARIABLE}={raw!r}: Lambda allows 0 to {MAX_BATCHING_WINDOW_S:g} seconds")
+    return window
 
 
 @dataclass(frozen=True)

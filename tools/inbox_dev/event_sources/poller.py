@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import threading
 from abc import ABC, abstractmethod
 from typing import Any
@@ -14,6 +16,11 @@ LOGGER = logging.getLogger(__name__)
 
 # After a fault of the broker, of DynamoDB Local or of the local stack, a poller waits this long to try again.
 FAULT_PAUSE_S = 1.0
+
+# A developer option of the local stack, never deployed: a file that gets a JSON line per invocation a
+# poller makes (retries too), {"source": ..., "function": ...}, so that make bench can count invocations.
+INVOCATION_LOG_VARIABLE = "INBOX_DEV_INVOCATION_LOG"
+_INVOCATION_LOG_LOCK = threading.Lock()
 
 
 class Stopped(Exception):
@@ -39,6 +46,7 @@ class Poller(ABC):
         self._invoke_function = invoke
         self._dead_letters = dead_letters
         self._on_error = on_error
+        self._invocation_log = os.environ.get(INVOCATION_LOG_VARIABLE)
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, name=name, daemon=True)
 
@@ -57,6 +65,10 @@ class Poller(ABC):
     def _invoke(self, event: dict[str, Any]) -> Any:
         if self._stopping.is_set():
             raise Stopped
+        if self._invocation_log:
+            line = json.dumps({"source": self._source, "function": self._function})
+            with _INVOCATION_LOG_LOCK, open(self._invocation_log, "a") as log:
+                log.write(line + "\n")
         return self._invoke_function(event)
 
     def _deliver(self, records: list[Record]) -> None:
