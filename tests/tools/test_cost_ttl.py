@@ -76,7 +76,7 @@ def test_each_type_is_stored_with_its_own_expiry(local_aws: Any, user: str, monk
     # Then each item expires after its type's days (the like's member item too)
     def expires_in_days(kind: ItemKind, item_id: str) -> float:
         item = store.table.get_item(Key=key(user, kind, item_id))["Item"]
-        return (int(item["ttl"]) - began) / DAY_SECONDS
+        return (int(str(item["ttl"])) - began) / DAY_SECONDS
 
     assert round(expires_in_days(ItemKind.NOTIFICATION, "group-1")) == 30
     assert round(expires_in_days(ItemKind.MEMBER, liked.notification_id)) == 30

@@ -439,5 +439,5 @@ def estimate(
     )
     bill.add("SNS", "mobile push", v.pushes, "publishes", per_million(v.pushes, price["sns"], "mobile_push"))
     bill.facts["notifications"] = v.notifications
-    bill.facts["usd_per_1000_notifications"] = round(bill.total() / v.notifications * 1000, 4)
+    bill.facts["usd_per_1000_notifications"] = round(bill.total() / v.notifications * 1000, 6)
     return bill

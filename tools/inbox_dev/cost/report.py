@@ -108,7 +108,8 @@ def as_text(report: Mapping[str, Any], bill: Bill) -> str:
     for service, key in SERVICES.items():
         out.append(f"  {service:<{width}}  {'':>21} {_money(report[key]):>12}")
     out.append(f"  {'Total':<{width}}  {'':>21} {_money(report['total_usd']):>12}")
-    out.append(f"  {'per 1,000 notifications':<{width}}  {'':>21} {_money(report['usd_per_1000_notifications']):>12}")
+    per_1000 = f"${report['usd_per_1000_notifications']:.4f}"
+    out.append(f"  {'per 1,000 notifications':<{width}}  {'':>21} {per_1000:>12}")
     out += [
         "",
         "Goals: "
@@ -131,7 +132,7 @@ def as_text(report: Mapping[str, Any], bill: Bill) -> str:
         out.append(f"  {name:<22} {row['wall_ms']:>7g} {row['cpu_ms'] or 0:>7g}   {modelled:<24} {row['chosen_mb']} MB")
     out += ["", "Assumed (not measured):"]
     out += [f"  {name}: {value}" for name, value in report["assumptions"].items()]
-    out += ["", f"Hosted inboxes, per 1,000 (this: {_money(report['usd_per_1000_notifications'])}):"]
+    out += ["", f"Hosted inboxes, per 1,000 (this: ${report['usd_per_1000_notifications']:.4f}):"]
     for hosted in report["hosted_inboxes"]:
         figure = _money(hosted["usd_per_1000"]) if hosted["usd_per_1000"] is not None else "no figure found"
         out.append(f"  {hosted['name']:<12} {figure:>16} per 1,000 {hosted['unit']} (read {hosted['read_on']})")
