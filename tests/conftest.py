@@ -1,7 +1,7 @@
 """Shared fixtures: the local parts a user of this app would meet, started once per session.
 
-DynamoDB Local (Amazon's own) with the table created from template.yaml, SNS in moto's
-server mode, and a loopback Management API / JWKS server. Handlers read their settings at
+DynamoDB Local (Amazon's own) with the table created from template.yaml, SNS, SES and Secrets
+Manager in moto's server mode, and a loopback Management API / JWKS server. Handlers read their settings at
 import, so function modules are imported only after the environment below is set.
 """
 
@@ -20,6 +20,7 @@ import boto3
 import pytest
 from inbox_dev.capacity_meter import CapacityMeter, metering
 from inbox_dev.dynamodb_local import create_table, dynamodb_local
+from inbox_dev.email_local import FROM_ADDRESS, LocalEmail
 from inbox_dev.management_api import ManagementApiStub
 from inbox_dev.runtime import LambdaContext
 from inbox_dev.template import PROJECT_ROOT
@@ -95,6 +96,24 @@ def sns_endpoint() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def local_email(sns_endpoint: str) -> LocalEmail:
+    """SES and Secrets Manager in the same moto server: the digests' sender and the links' key."""
+    email = LocalEmail(sns_endpoint)
+    email.start()
+    os.environ.update(
+        {
+            "AWS_ENDPOINT_URL_SESV2": sns_endpoint,
+            "AWS_ENDPOINT_URL_SECRETS_MANAGER": sns_endpoint,
+            "EMAIL_FROM_ADDRESS": FROM_ADDRESS,
+            "INBOX_URL": "https://app.inbox.test/inbox",
+            "UNSUBSCRIBE_URL": "https://api.inbox.test/unsubscribe",
+            "UNSUBSCRIBE_SECRET_ARN": email.secret_arn,
+        }
+    )
+    return email
+
+
+@pytest.fixture(scope="session")
 def management_api(issuer: TokenIssuer) -> Iterator[ManagementApiStub]:
     with ManagementApiStub(jwks=issuer.jwks()).running() as stub:
         os.environ["WEBSOCKET_CALLBACK_URL"] = stub.url
@@ -103,7 +122,7 @@ def management_api(issuer: TokenIssuer) -> Iterator[ManagementApiStub]:
 
 
 @pytest.fixture(scope="session")
-def local_aws(table: Any, sns_endpoint: str, management_api: ManagementApiStub) -> Any:
+def local_aws(table: Any, sns_endpoint: str, local_email: LocalEmail, management_api: ManagementApiStub) -> Any:
     """Every local part up and the environment set: handlers can now be imported."""
     return table
 

@@ -6,11 +6,13 @@ Each fake implements one Protocol of inbox.ingest.ports; mypy checks that they m
 from __future__ import annotations
 
 import threading
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from botocore.exceptions import ClientError
 from inbox.ingest.ports import FloodWindows, NotificationWriter, PreferenceReader
-from inbox.models import NotificationEvent, NotificationType, Preferences, Retraction
+from inbox.models import NotificationEvent, NotificationType, Retraction
+from inbox.preferences.model import Preferences, PreferencesUpdate
 from inbox.store.flood import FloodWindow
 from inbox.store.notifications import Stored, Undone
 
@@ -68,17 +70,20 @@ class InMemoryNotifications:
 
 
 class InMemoryPreferences:
-    """Muted types per user; every read is recorded, to count them."""
+    """Types whose inbox is off, per user; every batch read is recorded, to count them."""
 
     def __init__(self, muted: dict[str, list[NotificationType]] | None = None) -> None:
-        self.reads: list[str] = []
+        self.reads: list[list[str]] = []
         self._muted = muted or {}
         self._lock = threading.Lock()
 
-    def get(self, user_id: str) -> Preferences:
+    def get_many(self, user_ids: Collection[str]) -> dict[str, Preferences]:
         with self._lock:
-            self.reads.append(user_id)
-        return Preferences(muted_types=self._muted.get(user_id, []))
+            self.reads.append(sorted(user_ids))
+        return {
+            user: Preferences.from_update(PreferencesUpdate(muted_types=self._muted.get(user, [])), None)
+            for user in user_ids
+        }
 
 
 class InMemoryFloodWindows:

@@ -9,6 +9,8 @@ from typing import Any
 
 from inbox.models import StoredDevice
 from inbox.store import Store
+from inbox_dev.sns_local import LocalSns
+from inbox_dev.stream_records import insert_record, modify_record
 
 from tests.conftest import load_event
 
@@ -84,8 +86,10 @@ def http_event(
     *,
     query: dict[str, str] | None = None,
     body: Any = None,
+    claims: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An HTTP API (payload v2) event as API Gateway sends it after the JWT authorizer."""
+    """An HTTP API (payload v2) event as API Gateway sends it after the JWT authorizer (``claims``
+    added to the token's, as text, as API Gateway passes them)."""
     event = load_event("api-list-notifications.json")
     event = copy.deepcopy(event)
     event["rawPath"] = path
@@ -97,6 +101,47 @@ def http_event(
         del event["requestContext"]["authorizer"]
     else:
         event["requestContext"]["authorizer"]["jwt"]["claims"]["sub"] = user
+        event["requestContext"]["authorizer"]["jwt"]["claims"].update(claims or {})
     if body is not None:
         event["body"] = body if isinstance(body, str) else json.dumps(body)
     return event
+
+
+# Fan-out: connections, entries as the stream carries them, and the pushes phones got.
+
+
+def connect(function: Any, context: Any, user: str, connection_id: str) -> None:
+    event = copy.deepcopy(load_event("ws-connect.json"))
+    event["requestContext"]["connectionId"] = connection_id
+    event["requestContext"]["authorizer"] = {"principalId": user}
+    assert function("ws_connect").lambda_handler(event, context) == {"statusCode": 200}
+
+
+STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/inbox-tests/stream/2026-12-02T00:00:00.000"
+
+
+def modified(old: dict[str, Any], new: dict[str, Any], sequence: str) -> dict[str, Any]:
+    return modify_record(old, new, sequence, STREAM)
+
+
+def inserted(item: dict[str, Any], sequence: str) -> dict[str, Any]:
+    return insert_record(item, sequence, STREAM)
+
+
+def entry_item(store: Store, user: str) -> dict[str, Any]:
+    [item] = [
+        item
+        for item in store.table.query(
+            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"U#{user}"}
+        )["Items"]
+        if str(item["sk"]).startswith("N#")
+    ]
+    return dict(item)
+
+
+def pushed_titles(endpoint_arn: str) -> list[str]:
+    return [
+        json.loads(push["message"]["GCM"])["notification"]["title"]
+        for push in LocalSns.pushes()
+        if push["endpointArn"] == endpoint_arn
+    ]

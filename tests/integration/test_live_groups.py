@@ -3,7 +3,6 @@ once per interval; replicated changes are left to their region; push settings an
 
 from __future__ import annotations
 
-import copy
 import json
 from typing import Any
 
@@ -14,49 +13,10 @@ from inbox.delivery.changes import ChangeKind
 from inbox.models import DeviceRegistration
 from inbox.settings import push_settings
 from inbox.store import Store
-from inbox_dev.sns_local import LocalSns
-from inbox_dev.stream_records import insert_record, modify_record
 
 from tests.builders import preferences
 from tests.conftest import load_event
-from tests.integration.helpers import kafka_event, like
-
-
-def connect(function: Any, context: Any, user: str, connection_id: str) -> None:
-    event = copy.deepcopy(load_event("ws-connect.json"))
-    event["requestContext"]["connectionId"] = connection_id
-    event["requestContext"]["authorizer"] = {"principalId": user}
-    assert function("ws_connect").lambda_handler(event, context) == {"statusCode": 200}
-
-
-STREAM = "arn:aws:dynamodb:us-east-1:123456789012:table/inbox-tests/stream/2026-12-02T00:00:00.000"
-
-
-def modified(old: dict[str, Any], new: dict[str, Any], sequence: str) -> dict[str, Any]:
-    return modify_record(old, new, sequence, STREAM)
-
-
-def inserted(item: dict[str, Any], sequence: str) -> dict[str, Any]:
-    return insert_record(item, sequence, STREAM)
-
-
-def entry_item(store: Store, user: str) -> dict[str, Any]:
-    [item] = [
-        item
-        for item in store.table.query(
-            KeyConditionExpression="pk = :pk", ExpressionAttributeValues={":pk": f"U#{user}"}
-        )["Items"]
-        if str(item["sk"]).startswith("N#")
-    ]
-    return dict(item)
-
-
-def pushed_titles(endpoint_arn: str) -> list[str]:
-    return [
-        json.loads(push["message"]["GCM"])["notification"]["title"]
-        for push in LocalSns.pushes()
-        if push["endpointArn"] == endpoint_arn
-    ]
+from tests.integration.helpers import connect, entry_item, inserted, kafka_event, like, modified, pushed_titles
 
 
 def test_a_like_joining_a_group_reaches_both_tabs_as_the_same_updated_entry_with_counts(

@@ -16,6 +16,7 @@ from botocore.config import Config
 if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_dynamodb.service_resource import Table
+    from mypy_boto3_sesv2 import SESV2Client
     from mypy_boto3_sns import SNSClient
 
 # The pool is sized for fan-out, which reads for many users at once.
@@ -32,6 +33,11 @@ def dynamodb_table(name: str) -> Table:
 @lru_cache(maxsize=1)
 def sns() -> SNSClient:
     return boto3.client("sns", config=RETRIES)
+
+
+@lru_cache(maxsize=1)
+def sesv2() -> SESV2Client:
+    return boto3.client("sesv2", config=RETRIES)
 
 
 @lru_cache(maxsize=2)

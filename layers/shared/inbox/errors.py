@@ -43,3 +43,9 @@ class UnsupportedMediaType(InboxError):
     """A request body that is not JSON."""
 
     code = "unsupported_media_type"
+
+
+class InvalidLink(InboxError):
+    """An unsubscribe link that is tampered with, foreign or expired."""
+
+    code = "invalid_link"

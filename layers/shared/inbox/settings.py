@@ -130,6 +130,26 @@ class AuthSettings(BaseSettings):
     jwks_url: HttpUrl = Field(validation_alias="JWKS_URL")
 
 
+class UnsubscribeSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    # The key that signs one-click unsubscribe links, in Secrets Manager (read on first use).
+    unsubscribe_secret_arn: str = Field(min_length=1, validation_alias="UNSUBSCRIBE_SECRET_ARN")
+
+
+class DigestSettings(BaseSettings):
+    model_config = SettingsConfigDict(frozen=True, extra="ignore")
+
+    email_from_address: str = Field(min_length=3, validation_alias="EMAIL_FROM_ADDRESS")
+    # Empty: SES's defaults (the account-level suppression list still applies).
+    email_configuration_set: str = Field(default="", validation_alias="EMAIL_CONFIGURATION_SET")
+    inbox_url: HttpUrl = Field(validation_alias="INBOX_URL")
+    # The unsubscribe route of the HTTP API, which the emails' links point to.
+    unsubscribe_url: HttpUrl = Field(validation_alias="UNSUBSCRIBE_URL")
+    # Users' digests are prepared and sent side by side: each is a few round trips.
+    digest_concurrency: int = Field(default=16, ge=1, le=64, validation_alias="DIGEST_CONCURRENCY")
+
+
 @lru_cache(maxsize=1)
 def table_settings() -> TableSettings:
     return TableSettings()  # type: ignore[call-arg]
@@ -158,3 +178,13 @@ def socket_settings() -> SocketSettings:
 @lru_cache(maxsize=1)
 def auth_settings() -> AuthSettings:
     return AuthSettings()  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def unsubscribe_settings() -> UnsubscribeSettings:
+    return UnsubscribeSettings()  # type: ignore[call-arg]
+
+
+@lru_cache(maxsize=1)
+def digest_settings() -> DigestSettings:
+    return DigestSettings()  # type: ignore[call-arg]

@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from inbox.batch import in_order_per_key
@@ -43,7 +43,7 @@ class EarlierEventFailed(Exception):
 class Ingestor:
     """Applies a batch's events: recipients side by side, each recipient's events in record order.
 
-    Preferences are read once per recipient per batch. Once an event of a recipient fails, that
+    Preferences are read once per batch, for every recipient at once. Once an event of a recipient fails, that
     recipient's later events in the batch fail with it, so that the retry applies them in order
     (an unlike must never overtake the like it undoes).
     """
@@ -72,7 +72,14 @@ class Ingestor:
         """The outcome of each keyed record's events."""
         outcomes: dict[str, RecordOutcome] = {key: [] for key, _ in records}
         keyed_events = [(key, event) for key, events in records for event in events]
-        for results in in_order_per_key(self._pool, keyed_events, _recipient_of, self._apply_for_recipient):
+        muted = self._muted_types(keyed_events)
+
+        def apply_for_recipient(
+            recipient_events: list[tuple[str, Event]],
+        ) -> list[tuple[str, IngestOutcome | Exception]]:
+            return self._apply_for_recipient(recipient_events, muted)
+
+        for results in in_order_per_key(self._pool, keyed_events, _recipient_of, apply_for_recipient):
             for key, result in results:
                 known = outcomes[key]
                 if isinstance(result, Exception):
@@ -82,14 +89,13 @@ class Ingestor:
         return outcomes
 
     def _apply_for_recipient(
-        self, keyed_events: list[tuple[str, Event]]
+        self, keyed_events: list[tuple[str, Event]], muted_types: Mapping[str, frozenset[NotificationType] | Exception]
     ) -> list[tuple[str, IngestOutcome | Exception]]:
         # Any failure fails this recipient's records only (Lambda retries them), never the batch.
-        try:
-            muted = self._muted_types(keyed_events)
-        except Exception as error:  # reported per record by the caller
-            return [(key, error) for key, _ in keyed_events]
         recipient = _recipient_of(keyed_events[0])
+        muted = muted_types.get(recipient, frozenset())
+        if isinstance(muted, Exception):
+            return [(key, muted) for key, _ in keyed_events]
         flood = FloodGate(self._flood_windows, self._flood_memory, recipient, self._limits, self._clock)
         groups = Groups(self._notifications, recipient, self._group_window_ms)
         failed: Exception | None = None
@@ -105,12 +111,23 @@ class Ingestor:
                 results.append((key, error))
         return results
 
-    def _muted_types(self, keyed_events: list[tuple[str, Event]]) -> frozenset[NotificationType]:
-        """The recipient's muted types, read only if some event could notify them."""
-        for _, event in keyed_events:
-            if isinstance(event, NotificationEvent) and not event.is_self_action:
-                return frozenset(self._preferences.get(event.recipient_id).muted_types)
-        return frozenset()
+    def _muted_types(
+        self, keyed_events: list[tuple[str, Event]]
+    ) -> Mapping[str, frozenset[NotificationType] | Exception]:
+        """Each recipient's types not to store, read in one request per hundred recipients, only for
+        recipients some event could notify; a failed read fails those recipients' records."""
+        recipients = {
+            event.recipient_id
+            for _, event in keyed_events
+            if isinstance(event, NotificationEvent) and not event.is_self_action
+        }
+        if not recipients:
+            return {}
+        try:
+            preferences = self._preferences.get_many(recipients)
+        except Exception as error:  # reported per record by the caller
+            return dict.fromkeys(recipients, error)
+        return {recipient: frozenset(preferences[recipient].muted_types) for recipient in recipients}
 
     def _apply(
         self, event: Event, muted: frozenset[NotificationType], flood: FloodGate, groups: Groups

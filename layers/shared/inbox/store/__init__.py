@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from inbox.store.connections import DEFAULT_MAX_PER_USER, ConnectionStore
 from inbox.store.devices import DeviceStore
+from inbox.store.digests import DigestScheduleStore
 from inbox.store.entries import EntryStore
 from inbox.store.flood import FloodWindowStore
 from inbox.store.listing import InboxQueries
@@ -36,6 +37,7 @@ class Store:
     preferences: PreferenceStore
     connections: ConnectionStore
     devices: DeviceStore
+    digests: DigestScheduleStore  # when each user's next email digest is due
 
     @classmethod
     def on(
@@ -61,4 +63,5 @@ class Store:
                 gateway, ttl_seconds=connection_ttl_seconds, max_per_user=max_connections_per_user
             ),
             devices=DeviceStore(gateway),
+            digests=DigestScheduleStore(gateway),
         )

@@ -147,6 +147,39 @@ class InboxQueries:
             last = ListPosition(position=stop, state=state)
         return StoredPage(notifications=[notification_from_item(item, state) for item in page], last=last)
 
+    def unseen_entries(
+        self, user_id: str, since_ms: int, limit: int, types: frozenset[NotificationType] = frozenset()
+    ) -> tuple[list[Notification], bool]:
+        """The newest unseen entries changed after ``since_ms`` (of ``types``, or every type), and whether
+        more may follow: one query of the unread partition from the top, whose first item is the
+        watermarks (an email digest's read)."""
+        response = self._gateway.query(
+            IndexName=INDEX_NAME,
+            **query_arguments(
+                "g1pk = :partition AND g1sk BETWEEN :lower AND :upper",
+                {
+                    ":partition": unread_partition(user_id),
+                    ":lower": lowest_position_after(since_ms),
+                    ":upper": STATE_POSITION,
+                },
+                live_only=True,
+            ),
+            ScanIndexForward=False,
+            Limit=limit + 2,
+        )
+        items = response["Items"]
+        state = InboxState.of(items[0] if items and items[0]["sk"] == STATE_SK else None)
+        floor = lowest_position_after(state.cleared)
+        entries = [
+            item
+            for item in items
+            if item["sk"] != STATE_SK and item["g1sk"] >= floor and state.is_unread(item) and not state.is_seen(item)
+        ]
+        if types:
+            entries = [item for item in entries if item["t"] in types]
+        more = len(entries) > limit or "LastEvaluatedKey" in response
+        return [notification_from_item(item, state) for item in entries[:limit]], more
+
     def counts(self, user_id: str) -> StoredCounts:
         """Unread and unseen entries, each exact up to COUNT_CAP - 1."""
         return self._count(user_id, with_unread=True)[0]
