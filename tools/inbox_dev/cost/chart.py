@@ -50,9 +50,10 @@ def draw(report: Mapping[str, Any], path: Path) -> None:
     levers.axhline(
         GOALS["dynamodb_usd"], color="tab:purple", linestyle=":", label=f"DynamoDB goal ${GOALS['dynamodb_usd']:,.0f}"
     )
+    levers.set_ylim(top=max(lever["total_usd"] for lever in report["levers"]) * 1.3)  # room for the legend
     levers.set_xticks(list(columns), [f"{index + 1}" for index in columns])
     levers.set(title="Levers, one after another", xlabel="step (see docs/performance.md)", ylabel="USD a month")
-    levers.legend(fontsize=7)
+    levers.legend(fontsize=7, ncols=2, loc="upper center")
     levers.grid(axis="y", alpha=0.3)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
