@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 from inbox.models import NotificationType
-from inbox.settings import DAY_SECONDS, TableSettings, ttl_days_by_type
+from inbox.settings import DAY_SECONDS, NOTIFICATION_TYPES, TableSettings, ttl_days_by_type
 from inbox.store import Store
 from inbox.store.keys import ItemKind, key
 from inbox_dev.capacity import like, mention
@@ -22,7 +22,13 @@ def test_one_number_keeps_every_type_as_long() -> None:
     days = ttl_days_by_type("90")
 
     # Then every type is kept 90 days
-    assert days == dict.fromkeys(NotificationType, 90)
+    assert days == {kind.value: 90 for kind in NotificationType}
+
+
+def test_the_settings_know_every_notification_type() -> None:
+    # Given the types the settings accept days for (spelled out: the settings import no models)
+    # Then they are the notification types, no more and no fewer
+    assert sorted(NOTIFICATION_TYPES) == sorted(kind.value for kind in NotificationType)
 
 
 def test_days_per_type_and_a_bare_number_for_the_rest() -> None:
@@ -31,13 +37,7 @@ def test_days_per_type_and_a_bare_number_for_the_rest() -> None:
     days = ttl_days_by_type("like=30,repost=30,120")
 
     # Then the named types have theirs and the others the bare number
-    assert days == {
-        NotificationType.LIKE: 30,
-        NotificationType.REPOST: 30,
-        NotificationType.FOLLOW: 120,
-        NotificationType.REPLY: 120,
-        NotificationType.MENTION: 120,
-    }
+    assert days == {"like": 30, "repost": 30, "follow": 120, "reply": 120, "mention": 120}
 
 
 @pytest.mark.parametrize(

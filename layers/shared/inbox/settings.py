@@ -13,19 +13,19 @@ from functools import lru_cache
 from pydantic import AliasChoices, Field, HttpUrl, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from inbox.models import NotificationType
-
 DAY_SECONDS = 86_400
 MAX_TTL_DAYS = 3650
-_TYPES = {kind.value: kind for kind in NotificationType}
+# NotificationType's values, spelled out: importing the models here would add them to the cold start
+# of functions that never use them (tests/tools/test_cost_ttl.py holds the two equal).
+NOTIFICATION_TYPES = ("like", "follow", "reply", "repost", "mention")
 
 
-def ttl_days_by_type(text: str) -> dict[NotificationType, int]:
+def ttl_days_by_type(text: str) -> dict[str, int]:
     """Days each type is kept: "90" for all, or "like=30,repost=30,follow=90,reply=180,mention=180".
 
     A bare number among the pairs is the days of every type not named; without one, every type is named.
     """
-    days: dict[NotificationType, int] = {}
+    days: dict[str, int] = {}
     rest: int | None = None
     for part in (piece.strip() for piece in text.split(",")):
         name, _, value = part.rpartition("=")
@@ -33,14 +33,14 @@ def ttl_days_by_type(text: str) -> dict[NotificationType, int]:
             raise ValueError(f"{part!r}: days must be a whole number from 1 to {MAX_TTL_DAYS}")
         if not name and rest is None:
             rest = int(value)
-        elif (kind := _TYPES.get(name)) is not None and kind not in days:
-            days[kind] = int(value)
+        elif name in NOTIFICATION_TYPES and name not in days:
+            days[name] = int(value)
         else:
-            raise ValueError(f"{part!r}: not a notification type, or named twice ({', '.join(NotificationType)})")
-    missing = [kind for kind in NotificationType if kind not in days]
+            raise ValueError(f"{part!r}: not a notification type, or named twice ({', '.join(NOTIFICATION_TYPES)})")
+    missing = [kind for kind in NOTIFICATION_TYPES if kind not in days]
     if missing and rest is None:
         raise ValueError(f"no days for {', '.join(missing)}: name them or add a bare number for the rest")
-    return {kind: days.get(kind, rest or 0) for kind in NotificationType}
+    return {kind: days.get(kind, rest or 0) for kind in NOTIFICATION_TYPES}
 
 
 class TableSettings(BaseSettings):
@@ -65,7 +65,7 @@ class TableSettings(BaseSettings):
         return text
 
     @property
-    def notification_ttl_seconds_by_type(self) -> dict[NotificationType, int]:
+    def notification_ttl_seconds_by_type(self) -> dict[str, int]:
         return {kind: days * DAY_SECONDS for kind, days in ttl_days_by_type(self.notification_ttl_days).items()}
 
     @property

@@ -101,8 +101,8 @@ class Billing(StrEnum):
     PROVISIONED = "provisioned"
 
 
-def uniform_days(days: int) -> dict[NotificationType, int]:
-    return dict.fromkeys(NotificationType, days)
+def uniform_days(days: int) -> dict[str, int]:
+    return {kind.value: days for kind in NotificationType}
 
 
 @dataclass(frozen=True)
@@ -111,7 +111,7 @@ class Deployment:
 
     billing: Billing = Billing.ON_DEMAND
     replicas: int = 0  # ReplicaRegions: other regions with a replica of the table
-    ttl_days: Mapping[NotificationType, int] = field(default_factory=lambda: uniform_days(90))
+    ttl_days: Mapping[str, int] = field(default_factory=lambda: uniform_days(90))  # per NotificationType value
     memory_mb: Mapping[str, int] = field(default_factory=dict)  # per function; missing: the template's
     point_in_time_recovery: bool = True
 

@@ -21,8 +21,6 @@ if TYPE_CHECKING:
 
     from mypy_boto3_dynamodb.service_resource import Table
 
-    from inbox.models import NotificationType
-
 
 @dataclass(frozen=True)
 class Store:
@@ -44,7 +42,7 @@ class Store:
         cls,
         table: Table,
         *,
-        notification_ttl_seconds: int | Mapping[NotificationType, int],
+        notification_ttl_seconds: int | Mapping[str, int],
         connection_ttl_seconds: int,
         region: str = "",
         max_connections_per_user: int = DEFAULT_MAX_PER_USER,

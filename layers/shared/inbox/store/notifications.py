@@ -44,13 +44,11 @@ class ConcurrentChange(Exception):
 
 
 class NotificationStore:
-    def __init__(
-        self, gateway: TableGateway, *, ttl_seconds: int | Mapping[NotificationType, int], region: str = ""
-    ) -> None:
+    def __init__(self, gateway: TableGateway, *, ttl_seconds: int | Mapping[str, int], region: str = "") -> None:
         self._gateway = gateway
         # How long each type is kept (NotificationTtlDays); one number keeps every type as long.
-        self._ttl_seconds = (
-            ttl_seconds if isinstance(ttl_seconds, Mapping) else dict.fromkeys(NotificationType, ttl_seconds)
+        self._ttl_seconds: Mapping[str, int] = (
+            ttl_seconds if isinstance(ttl_seconds, Mapping) else {kind.value: ttl_seconds for kind in NotificationType}
         )
         # Written into every change of an entry or watermark (rg): with replicas, each region's
         # stream sees every change, and only the writer's region fans it out.
