@@ -56,7 +56,7 @@ def run(arguments: argparse.Namespace, results_file: Path) -> int:
         unread_count_polls_per_user_per_day=arguments.count_polls_per_day,
     )
     assume = Assumptions(group_join_share=arguments.group_join_share)
-    figures, source, _ = measured(results_file)
+    figures, source = measured(results_file)
     sizes = memory.table({name: figures.durations[name] for name in figures.memory_mb if name in figures.durations})
     deploy = Deployment(
         billing=Billing(arguments.billing),

@@ -47,9 +47,8 @@ def item_sizes() -> dict[str, int]:
     }
 
 
-def measured(results_file: Path) -> tuple[Measured, str, dict[str, Any]]:
-    """The inputs from the last `make bench` if it has them, else measured now; with their source and
-    the bench's cold starts (empty when measured now)."""
+def measured(results_file: Path) -> tuple[Measured, str]:
+    """The inputs from the last `make bench` if it has them, else measured now; with their source."""
     memory = {name: spec.memory_mb for name, spec in functions().items()}
     needed = {
         "IngestFunction",
@@ -63,15 +62,13 @@ def measured(results_file: Path) -> tuple[Measured, str, dict[str, Any]]:
     if results_file.exists():
         results = json.loads(results_file.read_text())
         if needed <= set(results.get("durations", {})) and "capacity" in results:
-            return (
-                Measured(results["capacity"], results["durations"], item_sizes(), memory),
-                f"make bench of {results['date']}",
-                results.get("cold_start", {}),
-            )
+            return Measured(
+                results["capacity"], results["durations"], item_sizes(), memory
+            ), f"make bench of {results['date']}"
     from inbox_dev import capacity
     from inbox_dev.bench import durations
     from inbox_dev.bench.inprocess import in_process_aws
 
     with in_process_aws() as aws:
         figures = Measured(capacity.measure("cost"), durations.measure(aws), item_sizes(), memory)
-    return figures, "measured now (no make bench results)", {}
+    return figures, "measured now (no make bench results)"
