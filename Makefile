@@ -30,6 +30,12 @@ token: $(VENV)/.installed
 invoke: $(VENV)/.installed
 	@$(BIN)/python -m inbox_dev invoke $(FUNCTION) $(EVENT)
 
+# Email digests from the running stack (the page's Emails panel shows them): this hour's, as the
+# hourly schedule sends them, or `make digest USERS="alice bob"` for those users now.
+.PHONY: digest
+digest: $(VENV)/.installed
+	@$(BIN)/python -m inbox_dev digest $(foreach user,$(USERS),--user $(user))
+
 # Each JSON line of a file (FILE=- for stdin) to a topic of the running stack's broker:
 # `make produce TOPIC=message-liked FILE=likes.jsonl`.
 .PHONY: produce

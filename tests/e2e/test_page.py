@@ -156,3 +156,34 @@ def test_likes_group_the_badge_clears_when_the_inbox_is_opened_and_mentions_have
     page.click("#tab-archived")
     expect(page.locator("li.notification")).to_have_count(1, timeout=ROUND_TRIP_TIMEOUT_MS)
     expect(page.locator("li.notification .sentence")).to_have_text("Carol and Bob liked your post")
+
+
+def test_a_digest_sent_from_the_page_shows_in_the_emails_panel(local_stack: RunningStack, page: Page) -> None:
+    # Given erin signed in, with a daily email digest saved in her preferences
+    erin = f"erin-{uuid.uuid4().hex[:6]}"
+    sign_in(page, local_stack.page, erin)
+    expect(page.locator("#pref-like-inbox")).to_be_checked(timeout=ROUND_TRIP_TIMEOUT_MS)
+    page.select_option("#digest-frequency", "daily")
+    page.click("#save-preferences")
+    expect(page.locator("#preferences-status")).to_contain_text("Saved", timeout=ROUND_TRIP_TIMEOUT_MS)
+    expect(page.locator("#digest-address")).to_have_text(f"{erin}@example.com")
+
+    # And two likes of one post and a reply reach her inbox through Kafka, unseen
+    post = f"post-{uuid.uuid4().hex[:8]}"
+    fire(page, "message-liked", "bob", post)
+    fire(page, "message-liked", "carol", post)
+    fire(page, "post-created", "dave")
+    expect(page.locator("li.notification")).to_have_count(2, timeout=ROUND_TRIP_TIMEOUT_MS)
+
+    # When she presses "Send digest now"
+    page.click("#send-digest")
+
+    # Then the email SES sent shows in the Emails panel, rendered: the group is one line
+    expect(page.locator("#digest-status")).to_contain_text(f"Sent to {erin}", timeout=ROUND_TRIP_TIMEOUT_MS)
+    email = page.locator("li.email", has_text=f"to {erin}@example.com")
+    expect(email.locator(".email-subject")).to_have_text("2 new notifications in your inbox")
+    body = email.locator("iframe.email-body").content_frame
+    expect(body.locator(".digest-line")).to_have_count(2, timeout=ROUND_TRIP_TIMEOUT_MS)
+    expect(body.locator(".digest-line", has_text="Carol and Bob liked your post")).to_have_count(1)
+    expect(body.locator(".digest-line", has_text="Dave replied to your post")).to_have_count(1)
+    expect(body.get_by_role("link", name="Unsubscribe")).to_have_attribute("href", re.compile(r"/unsubscribe\?token="))

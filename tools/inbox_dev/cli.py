@@ -1,6 +1,6 @@
 """The project's command line, behind the Makefile's targets.
 
-`python -m inbox_dev dev | token | invoke | produce | seed | export | import | bench | load | cost`
+`python -m inbox_dev dev | token | invoke | digest | produce | seed | export | import | bench | load | cost`
 """
 
 from __future__ import annotations
@@ -147,6 +147,18 @@ def invoke(arguments: argparse.Namespace) -> int:
     handler = load_handler(spec)
     result = handler(event, LambdaContext(spec.logical_id, spec.memory_mb, spec.timeout_s))
     print(json.dumps(result, indent=2, default=str))
+    return 0
+
+
+def digest(arguments: argparse.Namespace) -> int:
+    """Run the running stack's digest function: this hour's digests, or those of the named users now."""
+    state = running_stack(arguments.state_dir)
+    body = {"users": arguments.user} if arguments.user else {}
+    response = requests.post(f"{state['page']}/dev/digests", json=body, timeout=900)
+    if response.status_code != 200:
+        print(f"error: {response.text}", file=sys.stderr)
+        return 1
+    print(json.dumps(response.json(), indent=2))
     return 0
 
 
@@ -439,6 +451,10 @@ def parser() -> argparse.ArgumentParser:
     call.add_argument("function", help="logical id, e.g. ApiFunction")
     call.add_argument("event", help="e.g. events/api-list-notifications.json")
     call.set_defaults(run=invoke)
+
+    mail = commands.add_parser("digest", parents=[common], help="send email digests from the running stack")
+    mail.add_argument("--user", action="append", help="send this user's digest now (repeatable); default: this hour's")
+    mail.set_defaults(run=digest)
 
     send = commands.add_parser("produce", parents=[common], help="send each JSON line of a file to a topic")
     send.add_argument("topic", help="e.g. message-liked")

@@ -1,4 +1,4 @@
-"""The developer's side of the local stack: the inbox page, tokens, sample events, pushes, dead letters.
+"""The developer's side of the local stack: the inbox page, tokens, sample events, pushes, emails, dead letters.
 
 It also plays the token issuer: the JWKS the functions and the local gateway trust is served here.
 """
@@ -39,6 +39,8 @@ class DevServer:
     producer: Producer
     pushes: Callable[[], list[dict[str, Any]]]
     dead_letters: DeadLetters
+    emails: Callable[[], list[dict[str, Any]]]
+    digests: Callable[[dict[str, Any]], Any]
 
     def app(self) -> web.Application:
         app = web.Application()
@@ -51,6 +53,8 @@ class DevServer:
         app.router.add_post("/dev/events", self._fire)
         app.router.add_get("/dev/pushes", self._pushes)
         app.router.add_get("/dev/dead-letters", self._dead_letters)
+        app.router.add_get("/dev/emails", self._emails)
+        app.router.add_post("/dev/digests", self._run_digests)
         return app
 
     def _asset(self, name: str) -> Callable[[web.Request], Any]:
@@ -93,7 +97,9 @@ class DevServer:
             user = self._user((await self._body(request)).get("user"), "user")
         except (ValueError, web.HTTPBadRequest) as error:
             return _error(400, "invalid_input", str(error) or 'send {"user": "alice"}')
-        return web.json_response({"token": self.issuer.mint(user, lifetime=12 * 3600)})
+        # A verified address, as an identity provider puts it in the token: digests go there.
+        token = self.issuer.mint(user, lifetime=12 * 3600, email=f"{user}@example.com", email_verified=True)
+        return web.json_response({"token": token})
 
     async def _fire(self, request: web.Request) -> web.Response:
         try:
@@ -117,3 +123,19 @@ class DevServer:
     async def _dead_letters(self, request: web.Request) -> web.Response:
         items = self.dead_letters.items()
         return web.json_response({"items": items}, dumps=lambda value: json.dumps(value, default=str))
+
+    async def _emails(self, request: web.Request) -> web.Response:
+        return web.json_response({"items": self.emails()})
+
+    async def _run_digests(self, request: web.Request) -> web.Response:
+        """``{"users": [...]}`` sends those users' digests now; ``{}`` runs this hour's, as the schedule does."""
+        try:
+            body = await self._body(request)
+            users = body.get("users")
+            if users is not None and not isinstance(users, list):
+                raise ValueError("users must be a list of user ids")
+            request_body = {} if users is None else {"userIds": [self._user(user, "users") for user in users]}
+        except (ValueError, web.HTTPBadRequest) as error:
+            return _error(400, "invalid_input", str(error) or 'send {"users": ["alice"]} or {}')
+        result = await asyncio.get_running_loop().run_in_executor(None, self.digests, request_body)
+        return web.json_response(result)

@@ -14,6 +14,7 @@ from typing import Any
 
 import boto3
 
+from inbox_dev.gateway import HTTP_API_ID
 from inbox_dev.runtime import ACCOUNT_ID, REGION
 
 FROM_ADDRESS = "digests@inbox.localhost"
@@ -68,3 +69,13 @@ def _part(message: Message, content_type: str) -> str | None:
             if isinstance(payload, bytes):
                 return payload.decode(part.get_content_charset() or "utf-8")
     return None
+
+
+def email_values(email: LocalEmail, inbox_url: str) -> dict[str, str]:
+    """The template's digest parameters and the links' secret, on this machine."""
+    return {
+        "EmailFromAddress": FROM_ADDRESS,
+        "InboxUrl": inbox_url,
+        "UnsubscribeLinkSecret": email.secret_arn,
+        "HttpApi": HTTP_API_ID,
+    }

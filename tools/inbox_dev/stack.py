@@ -29,6 +29,7 @@ from confluent_kafka.admin import AdminClient, NewTopic  # type: ignore[attr-def
 from inbox_dev.dead_letters import DeadLetters
 from inbox_dev.devserver import DevServer
 from inbox_dev.dynamodb_local import create_table, dynamodb_local
+from inbox_dev.email_local import LocalEmail, email_values
 from inbox_dev.event_sources.kafka_poller import KafkaPoller
 from inbox_dev.event_sources.mappings import kafka_mappings, stream_mappings
 from inbox_dev.event_sources.stream_poller import StreamCheckpoints, StreamPoller
@@ -231,6 +232,8 @@ class DevStack:
         self._step("SNS (moto)", sns.endpoint, sns.start)
         self._exit.callback(sns.stop)
         os.environ["AWS_ENDPOINT_URL_SNS"] = sns.endpoint
+        email = LocalEmail(sns.endpoint)
+        self._step("SES and Secrets Manager (moto)", sns.endpoint, email.start)
 
         page_url = f"http://{host}:{config.page_port}"
         stage = template_stage()
@@ -245,7 +248,7 @@ class DevStack:
             table=TABLE_NAME,
         )
         self.issuer = TokenIssuer(issuer=page_url, audience=AUDIENCE)
-        values = self.template_values(urls, sns.application_arns, stage)
+        values = {**self.template_values(urls, sns.application_arns, stage), **email_values(email, page_url)}
         self._step("functions", ", ".join(functions()), lambda: self._start_functions(urls, values))
         self._exit.callback(self._stop_functions)
         sam_env = sam_environment(self.functions.values())
@@ -269,6 +272,8 @@ class DevStack:
             topics=topics,
             producer=producer,
             pushes=LocalSns.pushes,
+            emails=LocalEmail.sent,
+            digests=self._run_digests,
             dead_letters=self.dead_letters,
         )
         loop_thread = threading.Thread(target=self._loop.run_forever, name="gateway-loop", daemon=True)
@@ -372,6 +377,9 @@ class DevStack:
             if "WEBSOCKET_CALLBACK_URL" in environment:
                 # The WebSocket API is the local gateway, not execute-api.
                 environment["WEBSOCKET_CALLBACK_URL"] = urls.management_api
+            if "UNSUBSCRIBE_URL" in environment:
+                # The emails' links go to the local HTTP API, not execute-api.
+                environment["UNSUBSCRIBE_URL"] = f"{urls.http_api}/unsubscribe"
             if self.config.faults:
                 # The worker installs the fault hooks before it loads the handler (inbox_dev.runtime).
                 environment[FAULTS_VARIABLE] = str(self.config.faults)
@@ -385,6 +393,10 @@ class DevStack:
             )
         with ThreadPoolExecutor(max_workers=len(self.functions)) as pool:
             list(pool.map(LocalFunction.warm_up, self.functions.values()))
+
+    def _run_digests(self, request: dict[str, Any]) -> Any:
+        """The digest function, invoked as the schedule (or an operator) would."""
+        return self.functions["DigestFunction"].invoke(request)
 
     def _faults_dir(self) -> Path:
         return self.config.state_dir / FAULTS_DIR_NAME
@@ -454,4 +466,7 @@ def function_base_environment(name: str, memory_mb: int, urls: StackUrls) -> dic
         "AWS_SAM_LOCAL": "true",
         "AWS_ENDPOINT_URL_DYNAMODB": urls.dynamodb,
         "AWS_ENDPOINT_URL_SNS": urls.sns,
+        # One moto server plays SNS, SES and Secrets Manager.
+        "AWS_ENDPOINT_URL_SESV2": urls.sns,
+        "AWS_ENDPOINT_URL_SECRETS_MANAGER": urls.sns,
     }

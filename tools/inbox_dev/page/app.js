@@ -1,6 +1,6 @@
 // The local stack's inbox page: sign in as a demo user, watch notifications arrive over the
 // WebSocket API, act on them through the HTTP API, fire sample Kafka events, and keep an eye on
-// the pushes SNS sent and the dead letters the functions gave up on.
+// the emails SES sent, the pushes SNS sent and the dead letters the functions gave up on.
 //
 // The page speaks the inbox v2 API (grouped entries, seen/unread counts, archive, sync on
 // reconnect) and falls back quietly where the API it talks to predates it: the badge then counts
@@ -180,7 +180,9 @@ function resetUi(user) {
   $('#devices').replaceChildren();
   $('#fire-result').replaceChildren();
   $('#preferences-status').textContent = '';
-  renderPreferences({ mutedTypes: [], channels: { websocket: false, push: false } });
+  renderPreferences(null);
+  $('#save-preferences').disabled = true;
+  $('#digest-status').textContent = '';
   document.querySelectorAll('[data-needs-user]').forEach((node) => { node.disabled = !user; });
   document.body.classList.remove('v1');
   const others = state.config.users.filter((name) => name !== user);
@@ -690,29 +692,84 @@ function onTabKey(event) {
 
 // ---- preferences and devices ------------------------------------------------------------
 
-function renderPreferences({ mutedTypes, channels }) {
-  document.querySelectorAll('input[name=muted]').forEach((box) => { box.checked = mutedTypes.includes(box.value); });
-  $('#pref-websocket').checked = channels.websocket;
-  $('#pref-push').checked = channels.push;
+const CHANNELS = ['inbox', 'push', 'email'];
+const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'];
+const TIME_ZONE = Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+
+// The preference grid: a row per type, a box per channel; an API of the first version only sends
+// mutedTypes and two switches, which read as the inbox column and the global switches.
+function renderPreferences(preferences) {
+  const muted = new Set(preferences?.mutedTypes ?? []);
+  for (const type of TYPES) {
+    for (const channel of CHANNELS) {
+      const box = $(`#pref-${type}-${channel}`);
+      const fromGrid = preferences?.types?.[type]?.[channel];
+      box.checked = preferences ? (fromGrid ?? (channel === 'inbox' ? !muted.has(type) : true)) : false;
+    }
+  }
+  for (const channel of ['inbox', 'websocket', 'push', 'email']) {
+    $(`#pref-${channel}`).checked = Boolean(preferences && (preferences.channels?.[channel] ?? true));
+  }
+  const quiet = preferences?.quietHours;
+  $('#quiet-on').checked = Boolean(quiet);
+  if (quiet) {
+    $('#quiet-start').value = quiet.start;
+    $('#quiet-end').value = quiet.end;
+  }
+  const digest = preferences?.digest ?? { frequency: 'off', hour: 8, weekday: 'monday' };
+  $('#digest-frequency').value = digest.frequency;
+  $('#digest-hour').value = digest.hour;
+  $('#digest-weekday').value = digest.weekday;
+  $('#digest-address').textContent = preferences?.email ?? 'the verified address of your token';
 }
 
+function readPreferences() {
+  const types = Object.fromEntries(TYPES.map((type) => [
+    type, Object.fromEntries(CHANNELS.map((channel) => [channel, $(`#pref-${type}-${channel}`).checked])),
+  ]));
+  const channels = Object.fromEntries(['inbox', 'websocket', 'push', 'email'].map((name) => [name, $(`#pref-${name}`).checked]));
+  const quietHours = $('#quiet-on').checked
+    ? { start: $('#quiet-start').value, end: $('#quiet-end').value, timezone: TIME_ZONE }
+    : null;
+  const digest = {
+    frequency: $('#digest-frequency').value,
+    hour: Number($('#digest-hour').value),
+    weekday: $('#digest-weekday').value,
+    timezone: TIME_ZONE,
+  };
+  return { types, channels, quietHours, digest };
+}
+
+// Saving replaces the whole document: the button waits for the saved one to be shown first.
 async function loadPreferences() {
   renderPreferences(await api('/preferences'));
+  $('#save-preferences').disabled = false;
 }
 
 async function savePreferences(event) {
   event.preventDefault();
-  const mutedTypes = [...document.querySelectorAll('input[name=muted]:checked')].map((box) => box.value);
-  const channels = { websocket: $('#pref-websocket').checked, push: $('#pref-push').checked };
   const status = $('#preferences-status');
   status.textContent = 'Saving…';
   try {
-    renderPreferences(await api('/preferences', { method: 'PUT', body: { mutedTypes, channels } }));
+    renderPreferences(await api('/preferences', { method: 'PUT', body: readPreferences() }));
     status.textContent = `Saved at ${new Date().toLocaleTimeString()}`;
   } catch (error) {
     status.textContent = '';
     throw error;
   }
+}
+
+function preferenceGridRows() {
+  return TYPES.map((type) => el(
+    'tr',
+    {},
+    el('th', { scope: 'row', textContent: type }),
+    ...CHANNELS.map((channel) => el(
+      'td',
+      {},
+      el('input', { type: 'checkbox', id: `pref-${type}-${channel}`, ariaLabel: `${type} by ${channel}` }),
+    )),
+  ));
 }
 
 function renderDevice(device) {
@@ -752,7 +809,7 @@ async function onDeviceClick(event) {
   }
 }
 
-// ---- dev tools: fire events, watch pushes and dead letters ------------------------------
+// ---- dev tools: fire events, send digests, watch emails, pushes and dead letters ------------------------------
 
 async function fire(event) {
   event.preventDefault();
@@ -802,7 +859,35 @@ function renderDeadLetter({ at, source, function: name, reason, records = [] }) 
   );
 }
 
+// A sent email as a mail client shows it: the HTML part in a sandboxed frame (no scripts, no
+// requests of its own), the plain-text part and the unsubscribe headers below it.
+function renderEmail({ to, subject, date, html, text, listUnsubscribe, listUnsubscribePost }) {
+  const frame = el('iframe', { className: 'email-body', title: `Email to ${to}: ${subject}` });
+  frame.setAttribute('sandbox', '');
+  frame.srcdoc = html ?? '';
+  return el(
+    'li',
+    { className: 'email' },
+    el('div', { className: 'meta' }, `${date} · to ${to}`),
+    el('strong', { className: 'email-subject', textContent: subject }),
+    frame,
+    jsonDetails('Text part and headers', { text, listUnsubscribe, listUnsubscribePost }),
+  );
+}
+
+async function sendDigest() {
+  const { user } = currentSession();
+  const status = $('#digest-status');
+  status.textContent = 'Sending…';
+  const result = await request('/dev/digests', { method: 'POST', body: { users: [user] } });
+  status.textContent = result.sentTo?.includes(user)
+    ? `Sent to ${user} at ${new Date().toLocaleTimeString()}`
+    : `Nothing sent: ${user} has nothing unseen, no digest address, or email off`;
+  await pollFeed(FEEDS.find((feed) => feed.path === '/dev/emails'));
+}
+
 const FEEDS = [
+  { path: '/dev/emails', list: '#emails', render: renderEmail, snapshot: '' },
   { path: '/dev/pushes', list: '#pushes', render: renderPush, snapshot: '' },
   { path: '/dev/dead-letters', list: '#dead-letters', render: renderDeadLetter, snapshot: '' },
 ];
@@ -845,9 +930,10 @@ async function start() {
   $('#fire-form').addEventListener('submit', guard(fire));
   window.addEventListener('focus', onInboxShown);
   document.addEventListener('visibilitychange', onInboxShown);
-  $('#muted-types').replaceChildren(
-    ...TYPES.map((type) => el('label', {}, el('input', { type: 'checkbox', name: 'muted', value: type }), ` ${type}`)),
-  );
+  $('#preference-grid').replaceChildren(...preferenceGridRows());
+  $('#digest-weekday').replaceChildren(...WEEKDAYS.map(option));
+  $('#digest-zone').textContent = TIME_ZONE;
+  $('#send-digest').addEventListener('click', guard(sendDigest));
   setInterval(refreshTimes, 30_000);
   pollForever();
 
