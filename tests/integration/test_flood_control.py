@@ -111,3 +111,32 @@ def test_flood_control_adds_no_write_unit_and_a_redelivery_costs_one_write(
     meter.reset()
     assert ingestor.apply_all([("r0", [like_event("bob", user)])]) == {"r0": ["duplicate"]}
     assert (meter.write_units, meter.requests) == (0.0, 3)
+
+
+def test_a_window_counts_what_arrived_in_it_a_group_begun_before_it_once(store: Store, user: str) -> None:
+    # Given a window that began a minute ago: a group of three likes begun before it, grown by dave in it
+    window_start = int(time.time()) - 60
+    before, inside = (window_start - 600) * 1000, (window_start + 1) * 1000
+    old_post = [
+        like_event(actor, user).model_copy(update={"resource": Resource(type="post", id="old")})
+        for actor in ("ann", "ben", "cat")
+    ]
+    for event in old_post:
+        store.notifications.add_to_group(event, "old-group", at_ms=before)
+    dave = like_event("dave", user).model_copy(update={"resource": Resource(type="post", id="old")})
+    store.notifications.add_to_group(dave, "old-group", at_ms=inside)
+    # And a group of two likes begun in the window, and a mention by erin
+    for actor in ("fay", "gus"):
+        event = like_event(actor, user).model_copy(update={"resource": Resource(type="post", id="new")})
+        store.notifications.add_to_group(event, "new-group", at_ms=inside)
+    store.notifications.put(
+        like_event("erin", user).model_copy(update={"type": NotificationType.MENTION}), at_ms=inside
+    )
+
+    # When flood control reads the window
+    window = store.flood.window(user, window_start, enough=500)
+
+    # Then the old group counts once, the new one for both its members, the mention once
+    assert window.total == 4
+    # And each actor an entry shows counts once: the old group shows its newest three
+    assert dict(window.by_actor) == {"dave": 1, "cat": 1, "ben": 1, "fay": 1, "gus": 1, "erin": 1}
