@@ -29,7 +29,7 @@ GOALS = {
     "ingest.overhead_requests_per_notification": ("<=", 0.2),
     "cold_start.ratio": ("<=", 1.3),
     "fanout.sequential_ratio": ("<=", 0.15),
-    "latency.p99_ms": ("<", 1000.0),
+    "latency.at_20_per_s.p99_ms": ("<", 1000.0),
 }
 
 
@@ -67,7 +67,8 @@ def run() -> dict[str, Any]:
     with local_stack() as state:
         results["cold_start"] = _phase("cold starts", lambda: cold_start.measure(state["functions"]))
         results["http"] = _phase("HTTP", lambda: http.measure(state))
-        results["latency"] = _phase("delivery latency", lambda: latency.measure(state["ports"]))
+    # In stacks of its own: one per Kafka batching window compared.
+    results["latency"] = _phase("delivery latency", lambda: latency.measure(local_stack))
     return results
 
 
@@ -130,23 +131,7 @@ def report(results: dict[str, Any]) -> str:
             "",
         )
     )
-    delivery = results["latency"]
-    for name in ("p50", "p99"):
-        series = delivery[name] or {"median": None, "min": None, "max": None}
-        goal = "< 1,000" if name == "p99" else ""
-        met = _met("latency.p99_ms", delivery["p99_ms"]) if name == "p99" else ""
-        rows.append(
-            (
-                f"Delivery latency {name}, Kafka → WebSocket (ms)",
-                _number(series["median"]),
-                _number(series["min"]),
-                _number(series["max"]),
-                f"lost {delivery['lost']}",
-                "",
-                goal,
-                met,
-            )
-        )
+    rows += _latency_rows(results["latency"])
     capacity_header = ("Capacity units", *(f"{size:,} unread" for size in capacity.SIZES), "budget", "holds")
     header = ("Measurement", "median", "min", "max", "reference (median)", "ratio", "goal", "met")
     lines = [
@@ -157,6 +142,48 @@ def report(results: dict[str, Any]) -> str:
         *_table(capacity_header, _capacity_rows(results)),
     ]
     return "\n".join(lines)
+
+
+def _latency_rows(delivery: dict[str, Any]) -> list[tuple[str, ...]]:
+    at_rate, window = delivery["at_20_per_s"], delivery["window_s"]
+    rows: list[tuple[str, ...]] = []
+    for name in ("p50", "p99"):
+        series = at_rate[name] or {"median": None, "min": None, "max": None}
+        goal = "< 1,000" if name == "p99" else ""
+        met = _met("latency.at_20_per_s.p99_ms", at_rate["p99_ms"]) if name == "p99" else ""
+        rows.append(
+            (
+                f"Kafka → WebSocket {name}, {at_rate['rate_per_s']:g} events/s, window {window:g} s (ms)",
+                _number(series["median"]),
+                _number(series["min"]),
+                _number(series["max"]),
+                f"lost {at_rate['lost']}, duplicated {at_rate['duplicated']}",
+                "",
+                goal,
+                met,
+            )
+        )
+    top = delivery["max_rate_under_1s"]
+    tried = ", ".join(f"{float(rate):g}: {_number(result['p99_ms'])}" for rate, result in delivery["by_rate"].items())
+    rows.append(
+        ("Highest rate with p99 < 1 s (events/s)", _number(top), "", "", f"p99 ms at {tried}", "", "report", "")
+    )
+    for size, figures in delivery["by_window"].items():
+        per_thousand = figures["invocations_per_1000_events"]
+        invocations = ", ".join(f"{name} {count:g}" for name, count in sorted(per_thousand.items()))
+        rows.append(
+            (
+                f"p99 with a {float(size):g} s Kafka window (ms)",
+                _number(figures["p99_ms"]),
+                "",
+                "",
+                f"invocations per 1,000 events: {invocations}",
+                "",
+                "report",
+                "",
+            )
+        )
+    return rows
 
 
 def _ingest_rows(ingest: dict[str, Any]) -> list[tuple[str, ...]]:
