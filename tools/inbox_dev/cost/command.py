@@ -22,6 +22,13 @@ DOCS_CHART = PROJECT_ROOT / "docs" / "bill.png"
 SHORTER_TTL = "like=30,repost=30,follow=30,reply=90,mention=90"
 
 
+def _ttl_days(text: str) -> dict[str, int]:
+    try:
+        return ttl_days_by_type(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from error
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     scenario = Usage()
     parser.add_argument("--users", type=int, default=scenario.users)
@@ -38,7 +45,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="the template's BillingMode (on-demand: PAY_PER_REQUEST)",
     )
     parser.add_argument("--replicas", type=int, choices=range(4), default=0, help="regions in ReplicaRegions")
-    parser.add_argument("--ttl-days", default="90", help=f'NotificationTtlDays, e.g. "90" or "{SHORTER_TTL}"')
+    parser.add_argument(
+        "--ttl-days", type=_ttl_days, default="90", help=f'NotificationTtlDays, e.g. "90" or "{SHORTER_TTL}"'
+    )
     parser.add_argument(
         "--group-join-share",
         type=float,
@@ -61,7 +70,7 @@ def run(arguments: argparse.Namespace, results_file: Path) -> int:
     deploy = Deployment(
         billing=Billing(arguments.billing),
         replicas=arguments.replicas,
-        ttl_days=ttl_days_by_type(arguments.ttl_days),
+        ttl_days=arguments.ttl_days,
     )
     bill = estimate(usage, figures, deploy, assume)
     before = Deployment(memory_mb=dict.fromkeys(figures.memory_mb, 512))
