@@ -161,3 +161,15 @@ def test_the_bill_is_drawn_beside_the_seeds_estimate(tmp_path: Path, capsys: pyt
 
     # Then the file is a PNG
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_snapstart_bills_a_cached_snapshot_per_function_and_its_restores() -> None:
+    # Given the same deployment without and with SnapStart
+    without = estimate(Usage(), MEASURED)
+    with_snapshots = estimate(Usage(), MEASURED, Deployment(snap_start=True))
+
+    # Then each function gains a line of its own, and nothing else moves
+    snapshots = [entry for entry in with_snapshots.lines if "SnapStart" in entry.item]
+    assert len(snapshots) == len(FUNCTIONS)
+    assert all(entry.monthly_usd > 0 for entry in snapshots)
+    assert with_snapshots.total() == pytest.approx(without.total() + sum(entry.monthly_usd for entry in snapshots))

@@ -83,6 +83,7 @@ def run(arguments: argparse.Namespace, results_file: Path) -> int:
         ("+ PROVISIONED with auto scaling", provisioned),
         ("+ " + SHORTER_TTL, shorter),
         ("the same with one replica region", dataclasses.replace(shorter, replicas=1)),
+        ("step 4 with SnapStart on every function", dataclasses.replace(shorter, snap_start=True)),
     ]
     levers = [Lever(name, estimate(usage, figures, step, assume)) for name, step in steps]
     # Not a deployment choice: an API change this repository has not made.

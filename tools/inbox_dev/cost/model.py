@@ -9,6 +9,7 @@ is a named Assumption, printed with the bill.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -94,6 +95,9 @@ class Assumptions:
     # a few times a day.
     provisioned_utilisation: float = 0.5
     peak_to_average: float = 2.0  # the busiest hour against the month's average (for MaxWriteCapacity)
+    # With SnapStart, an execution environment is restored from the snapshot instead of starting; Lambda
+    # replaces environments after some hours, so each of the busiest hour's lives about this long.
+    environment_lifetime_hours: float = 2.0
 
 
 class Billing(StrEnum):
@@ -114,6 +118,7 @@ class Deployment:
     ttl_days: Mapping[str, int] = field(default_factory=lambda: uniform_days(90))  # per NotificationType value
     memory_mb: Mapping[str, int] = field(default_factory=dict)  # per function; missing: the template's
     point_in_time_recovery: bool = True
+    snap_start: bool = False  # SnapStart=PublishedVersions: one cached snapshot per function (its live version)
 
 
 @dataclass(frozen=True)
@@ -415,6 +420,12 @@ def estimate(
         gb_seconds = count * ms / 1000 * memory / 1024
         cost = per_million(count, lambdas, "requests") + gb_seconds * lambdas["arm64_gb_second"]
         bill.add("Lambda", f"{name} ({ms:.0f} ms at {memory} MB)", count, "invocations", cost)
+        if deploy.snap_start:
+            busiest = math.ceil(count * ms / 1000 / SECONDS_PER_MONTH * assume.peak_to_average)
+            restores = busiest * HOURS_PER_MONTH / assume.environment_lifetime_hours
+            cached = memory / 1024 * SECONDS_PER_MONTH * lambdas["snapstart_cache_gb_second"]
+            restored = restores * memory / 1024 * lambdas["snapstart_restore_gb"]
+            bill.add("Lambda", f"{name} SnapStart (cache, restores)", restores, "restores", cached + restored)
 
     # API Gateway: HTTP requests; WebSocket messages (32 KB increments; every message is smaller)
     # and connection minutes.
