@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ from inbox_dev.template import (
     expand_for_each,
     expanded_text,
     functions,
+    http_routes,
     resolve,
     resource,
     table_definition,
@@ -29,6 +31,8 @@ REFERENCES = {
     "JwksUrl": "https://issuer.example.com/.well-known/jwks.json",
     "AWS::Region": "eu-west-1",
     "AWS::URLSuffix": "amazonaws.com",
+    "HttpApi": "api-id",
+    "UnsubscribeLinkSecret": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:links",
 }
 SOCIAL_API_TOPICS = ["message-liked", "user-followed", "post-reposted", "post-created"]
 WORKER_TOPICS = [
@@ -309,7 +313,7 @@ def test_the_template_has_one_msk_and_one_self_managed_mapping_per_topic() -> No
     # And each reads its topic alone, in a consumer group of its own, into the ingest function
     for topic, properties in [*msk.items(), *kafka.items()]:
         assert properties["Topics"] == [topic]
-        assert properties["FunctionName"] == {"Ref": "IngestFunction"}
+        assert properties["FunctionName"] == {"Ref": "IngestFunction.Alias"}
         group = properties.get("AmazonManagedKafkaEventSourceConfig") or properties["SelfManagedKafkaEventSourceConfig"]
         assert resolve(group["ConsumerGroupId"], {}) == f"notification-inbox-{topic}"
     assert resource("IngestFromMskmessageliked")["Condition"] == "UseMsk"
@@ -340,3 +344,27 @@ def test_the_expanded_text_is_the_expanded_template_with_every_checkov_skip_kept
     assert not loop.search(text)
     skips = re.compile(r"#\s*checkov:skip=.*")
     assert skips.findall(text) == skips.findall(source)
+
+
+def test_digests_run_hourly_for_the_hour_scheduled_and_only_with_a_sender_and_an_inbox_link() -> None:
+    # Given the digest function as the template declares it
+    digest = resource("DigestFunction")
+    schedule = digest["Properties"]["Events"]["Hourly"]
+
+    # Then the scheduler calls it at the top of every hour with the time it was scheduled for
+    assert schedule["Type"] == "ScheduleV2"
+    assert schedule["Properties"]["ScheduleExpression"] == "cron(0 * * * ? *)"
+    assert json.loads(schedule["Properties"]["Input"]) == {"scheduledTime": "<aws.scheduler.scheduled-time>"}
+    # And it exists only once a from-address and the inbox's link are given
+    assert digest["Condition"] == "SendsDigests"
+    assert not condition("SendsDigests", {})
+    assert not condition("SendsDigests", {"EmailFromAddress": "digests@example.com"})
+    assert condition("SendsDigests", {"EmailFromAddress": "digests@example.com", "InboxUrl": "https://app.example.com"})
+    # And its links point at the HTTP API's unsubscribe route
+    environment = functions()["DigestFunction"].environment(REFERENCES)
+    assert environment["UNSUBSCRIBE_URL"] == "https://api-id.execute-api.eu-west-1.amazonaws.com/unsubscribe"
+
+
+def test_the_unsubscribe_route_needs_no_login_and_every_other_route_does() -> None:
+    open_routes = {route.route_key for route in http_routes() if not route.authorized}
+    assert open_routes == {"GET /unsubscribe", "POST /unsubscribe", "GET /openapi.json", "GET /docs"}
