@@ -54,6 +54,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=Assumptions().group_join_share,
         help="share of likes, reposts and follows that join an open group",
     )
+    parser.add_argument("--snap-start", action="store_true", help="SnapStart=PublishedVersions on every function")
     parser.add_argument("--json", action="store_true", help="the figures as JSON, no text and no chart")
 
 
@@ -71,6 +72,7 @@ def run(arguments: argparse.Namespace, results_file: Path) -> int:
         billing=Billing(arguments.billing),
         replicas=arguments.replicas,
         ttl_days=arguments.ttl_days,
+        snap_start=arguments.snap_start,
     )
     bill = estimate(usage, figures, deploy, assume)
     before = Deployment(memory_mb=dict.fromkeys(figures.memory_mb, 512))
