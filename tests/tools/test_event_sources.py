@@ -48,25 +48,28 @@ def test_each_self_managed_kafka_mapping_becomes_a_consumer_group_of_its_own() -
         [topic] = mapping.topics
         assert mapping.consumer_group == f"notification-inbox-{topic}"
         assert (mapping.function, mapping.starting_position) == ("IngestFunction", "TRIM_HORIZON")
-        assert (mapping.batch_size, mapping.batching_window_s) == (500, 1.0)
+        assert (mapping.batch_size, mapping.batching_window_s) == (500, 0.5)
         # The template leaves retries to Lambda's default (forever): locally a poison batch must end
         assert mapping.max_retries == 2
 
 
 def test_the_developer_sets_the_kafka_batching_window_of_the_local_stack(monkeypatch: pytest.MonkeyPatch) -> None:
-    # Given the local stack's window option set to a quarter of a second
+    # Given the local stack's window option set to two seconds
     template_streams = stream_mappings()
-    monkeypatch.setenv(KAFKA_WINDOW_VARIABLE, "0.25")
+    monkeypatch.setenv(KAFKA_WINDOW_VARIABLE, "2")
 
     # When the mappings are read
     kafka, streams = kafka_mappings(), stream_mappings()
 
-    # Then every Kafka mapping batches for a quarter of a second, and the stream mappings keep the template's
-    assert {mapping.batching_window_s for mapping in kafka} == {0.25}
+    # Then every Kafka mapping batches for two seconds, and the stream mappings keep the template's
+    assert {mapping.batching_window_s for mapping in kafka} == {2.0}
     assert streams == template_streams
 
 
-@pytest.mark.parametrize(("value", "complaint"), [("soon", "expected seconds"), ("301", "0 to 300"), ("-1", "0 to")])
+@pytest.mark.parametrize(
+    ("value", "complaint"),
+    [("soon", "expected seconds"), ("301", "0 to 300"), ("-1", "0 to 300"), ("0.25", "whole seconds")],
+)
 def test_a_batching_window_lambda_would_refuse_fails_the_start(
     monkeypatch: pytest.MonkeyPatch, value: str, complaint: str
 ) -> None:

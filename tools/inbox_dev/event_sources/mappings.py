@@ -19,8 +19,9 @@ LOCAL_MAX_RETRIES = 2
 # A developer option of the local stack, never deployed: the Kafka mappings' MaximumBatchingWindowInSeconds
 # in place of the template's, so that one checkout can measure two windows (make bench does).
 KAFKA_WINDOW_VARIABLE = "INBOX_DEV_KAFKA_BATCHING_WINDOW_S"
-# Lambda's bounds for the window.
-MAX_BATCHING_WINDOW_S = 300.0
+# Lambda takes whole seconds up to 300; a Kafka mapping without the property batches for 0.5 s.
+MAX_BATCHING_WINDOW_S = 300
+KAFKA_DEFAULT_WINDOW_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,9 @@ def kafka_mappings() -> list[KafkaMapping]:
                 consumer_group=str(resolve(group, {})) if group is not None else logical_id,
                 batch_size=int(properties.get("BatchSize", 100)),
                 batching_window_s=(
-                    window if window is not None else float(properties.get("MaximumBatchingWindowInSeconds", 0.5))
+                    window
+                    if window is not None
+                    else float(properties.get("MaximumBatchingWindowInSeconds", KAFKA_DEFAULT_WINDOW_S))
                 ),
                 starting_position=str(properties["StartingPosition"]),
                 max_retries=_max_retries(properties),
@@ -73,8 +76,11 @@ def _window_override() -> float | None:
         window = float(raw)
     except ValueError:
         raise ValueError(f"{KAFKA_WINDOW_VARIABLE}={raw!r}: expected seconds, e.g. 0.5") from None
-    if not 0 <= window <= MAX_BATCHING_WINDOW_S:
-        raise ValueError(f"{KAFKA_WINDOW_VARIABLE}={raw!r}: Lambda allows 0 to {MAX_BATCHING_WINDOW_S:g} seconds")
+    if window != KAFKA_DEFAULT_WINDOW_S and not (window.is_integer() and 0 <= window <= MAX_BATCHING_WINDOW_S):
+        raise ValueError(
+            f"{KAFKA_WINDOW_VARIABLE}={raw!r}: Lambda allows whole seconds from 0 to {MAX_BATCHING_WINDOW_S},"
+            f" or {KAFKA_DEFAULT_WINDOW_S} (a Kafka mapping without MaximumBatchingWindowInSeconds)"
+        )
     return window
 
 
