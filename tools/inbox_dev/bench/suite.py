@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from inbox_dev import capacity
-from inbox_dev.bench import chart, cold_start, durations, fanout, http, ingest, latency
+from inbox_dev.bench import chart, cold_start, digests, durations, fanout, http, ingest, latency
 from inbox_dev.bench.inprocess import in_process_aws
 from inbox_dev.bench.stats import machine
 from inbox_dev.stack import STATE_DIR, STATE_FILE_NAME
@@ -64,6 +64,7 @@ def run() -> dict[str, Any]:
         results["capacity"] = _phase("capacity units", capacity.measure)
         results["fanout"] = _phase("fan-out", lambda: fanout.measure(aws))
         results["durations"] = _phase("handler durations (for make cost)", lambda: durations.measure(aws))
+        results["digests"] = _phase("email digests", lambda: digests.measure(aws))
     with local_stack() as state:
         results["cold_start"] = _phase("cold starts", lambda: cold_start.measure(state["functions"]))
         results["http"] = _phase("HTTP", lambda: http.measure(state))
@@ -132,6 +133,20 @@ def report(results: dict[str, Any]) -> str:
         )
     )
     rows += _latency_rows(results["latency"])
+    mail = results["digests"]
+    rows.append(
+        (
+            f"Email digests, {mail['users']:,} users due in one invocation (digests/s)",
+            _number(mail["per_s"], 1),
+            "",
+            "",
+            f"SES answering in {mail['ses_answer_ms']:.0f} ms; per digest {mail['read_units_per_digest']:.2f} RCU, "
+            f"{mail['write_units_per_digest']:.2f} WCU",
+            "",
+            "≤ 3 RCU, ≤ 1 WCU",
+            "yes" if mail["read_units_per_digest"] <= 3 and mail["write_units_per_digest"] <= 1 else "no",
+        )
+    )
     capacity_header = ("Capacity units", *(f"{size:,} unread" for size in capacity.SIZES), "budget", "holds")
     header = ("Measurement", "median", "min", "max", "reference (median)", "ratio", "goal", "met")
     lines = [
