@@ -22,6 +22,9 @@ F#<window>#<a>  old flood counter  - (left by the earlier flood control, which w
                                    actor and window; no longer written, gone by its TTL)
 ==============  =================  ==========================================================
 
+Digest schedules have partitions of their own, by the UTC hour they are due
+(``DIGEST#<yyyymmddhh>#<shard>``, sort key ``U#<userId>``): see store/digests.py.
+
 docs/data-model.md explains why the table has this shape.
 """
 
