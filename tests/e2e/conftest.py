@@ -6,6 +6,7 @@ import json
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,6 +24,7 @@ class RunningStack:
     websocket: str
     kafka: str
     producer: Producer
+    state_dir: Path  # where the stack writes about itself: the CLI's --state-dir
 
     def token(self, user: str) -> str:
         response = requests.post(f"{self.page}/dev/token", json={"user": user}, timeout=10)
@@ -72,6 +74,7 @@ def local_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningSta
             websocket=f"ws://127.0.0.1:{ports['websocket']}/live",
             kafka=f"127.0.0.1:{ports['kafka']}",
             producer=producer,
+            state_dir=state_dir,
         )
         assert stack.interrupt() == 0, "\n".join(stack.output[-40:])
     finally:

@@ -103,3 +103,18 @@ def test_a_type_whose_push_is_off_is_stored_and_sent_live_but_not_pushed(
     assert len(call("GET", "/notifications", user)[1]["items"]) == 1
     assert [message["type"] for message in stub.messages["tab"]] == ["notification.created"]
     assert pushed_titles(stored.endpoint_arn) == []
+
+
+def test_preferences_stored_by_the_first_version_read_as_they_meant(store: Store, call: Any, user: str) -> None:
+    # Given preferences as the first version stored them: reposts muted, live messages and push off
+    store.table.put_item(Item={"pk": f"U#{user}", "sk": "PREFS", "muted": ["repost"], "ws": False, "push": False})
+
+    # When the user reads them
+    status, shown = call("GET", "/preferences", user)
+
+    # Then reposts are not stored, and live messages and push are off for every type
+    assert status == 200
+    assert shown["types"]["repost"]["inbox"] is False
+    assert shown["types"]["like"] == EVERYTHING_ON
+    assert shown["channels"] == {"inbox": True, "websocket": False, "push": False, "email": True}
+    assert shown["mutedTypes"] == ["repost"]
