@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 
 import pytest
 from inbox.preferences.model import DigestSchedule, Frequency, QuietHours
+from pydantic import ValidationError
 
 
 def at(text: str) -> datetime:
@@ -61,3 +62,9 @@ def test_digests_off_are_never_due() -> None:
 def test_quiet_hours_cover_their_window_even_across_midnight(start: str, end: str, local: str, quiet: bool) -> None:
     window = QuietHours(start=start, end=end, timezone="UTC")
     assert window.covers(at(f"2026-12-02T{local}")) is quiet
+
+
+@pytest.mark.parametrize("zone", ["Europe", "Europe/", "..", "/etc/passwd", "zone.tab", "Mars/Olympus", "UTC\x00", ""])
+def test_only_a_zone_of_the_iana_database_is_accepted(zone: str) -> None:
+    with pytest.raises(ValidationError, match="timezone"):
+        QuietHours(start="22:00", end="07:00", timezone=zone)
