@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from typing import Protocol
 
-from inbox.models import NotificationEvent, Preferences, Retraction
+from inbox.models import NotificationEvent, Retraction
+from inbox.preferences.model import Preferences
 from inbox.store.flood import FloodWindow
 from inbox.store.notifications import Stored, Undone
 
@@ -20,7 +22,7 @@ class NotificationWriter(Protocol):
 
 
 class PreferenceReader(Protocol):
-    def get(self, user_id: str) -> Preferences: ...
+    def get_many(self, user_ids: Collection[str]) -> Mapping[str, Preferences]: ...
 
 
 class FloodWindows(Protocol):
