@@ -373,8 +373,14 @@ _FUNCTION_ARN = re.compile(r"\$\{(\w+)\.Arn\}")
 
 
 def _function_in_uri(uri: Any) -> str:
+    """The function in ${Function.Arn}, or in a variable of the Sub set to !Ref Function.Alias."""
     text = uri["Fn::Sub"] if isinstance(uri, dict) else str(uri)
-    match = _FUNCTION_ARN.search(text if isinstance(text, str) else text[0])
+    if isinstance(text, list):
+        text, variables = text
+        for value in variables.values():
+            if isinstance(value, dict) and str(value.get("Ref", "")).endswith(".Alias"):
+                return str(value["Ref"]).removesuffix(".Alias")
+    match = _FUNCTION_ARN.search(text)
     if match is None:
         raise ValueError(f"no function in integration URI {uri!r}")
     return match.group(1)
