@@ -27,6 +27,8 @@ class InMemoryNotifications:
         self.group_of: dict[str, str] = {}
         self.failing: set[str] = set()
         self.arrivals: list[tuple[str, str, int, str]] = []
+        self.lookups: list[str] = []  # group starts asked one by one
+        self.batch_lookups: list[int] = []  # the size of each batch of group starts asked at once
         self._started: dict[str, int] = {}
         self._lock = threading.Lock()
 
@@ -52,7 +54,13 @@ class InMemoryNotifications:
 
     def group_started(self, user_id: str, entry_id: str) -> int | None:
         with self._lock:
+            self.lookups.append(entry_id)
             return self._started.get(entry_id)
+
+    def group_starts(self, groups: Collection[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+        with self._lock:
+            self.batch_lookups.append(len(groups))
+            return {(user, entry_id): self._started.get(entry_id) for user, entry_id in groups}
 
     def retract(self, retraction: Retraction) -> Undone:
         """A tombstone is left whether or not the action was there."""

@@ -61,7 +61,9 @@ def test_a_thousand_likes_in_parallel_batches_are_one_entry_counted_exactly_once
     results = {
         result for outcome in outcomes for record in outcome.values() if isinstance(record, list) for result in record
     }
-    assert results == {"duplicate"}
+    # (the window now holds 1,000 of her notifications, past the flood limit of 500: a redelivery is
+    # dropped before its write, or found a duplicate by it; either way nothing is stored again)
+    assert results <= {"duplicate", "flood_dropped"}
     assert reader.page(user, limit=20).items[0].actor_count == 1000
     # And 10 unlikes leave 990, none of the unliked actors shown
     unliked = [f"fan-{index:04d}" for index in range(990, 1000)]
@@ -181,6 +183,6 @@ def test_joining_a_group_is_within_its_write_budgets(store: Store, meter: Capaci
     apply(store, [like("ben", user)], at=T0 + 2)
     redelivered = meter.write_units
 
-    # Then starting costs 3 write units with the flood counter's 1 on top, joining 4 + 1, a redelivery at most 1 + 1
-    assert (started, joined) == (3 + 1, 4 + 1)
-    assert redelivered <= 1 + 1
+    # Then starting costs 3 write units, joining 4, a redelivery at most 1 (flood control writes nothing)
+    assert (started, joined) == (3, 4)
+    assert redelivered <= 1

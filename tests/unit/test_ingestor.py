@@ -237,3 +237,19 @@ def test_under_half_a_limit_a_container_does_not_see_what_another_stored_meanwhi
 
     # Then it is admitted on what that container knows: the documented slip, at most half a limit per container
     assert outcome == {"r10": ["created"]}
+
+
+def test_a_batchs_group_lookups_are_one_request_not_one_per_group() -> None:
+    # Given a batch of likes of 30 posts of 3 recipients, and a repost
+    store = InMemoryIngestStore()
+    records = [
+        (f"r{index}", [like(f"fan-{index}", f"author-{index % 3}", post=f"p{index % 30}")]) for index in range(60)
+    ]
+
+    # When it is applied
+    outcomes = ingest(store, *records)
+
+    # Then the groups' starts were asked once, all together, and none one by one
+    assert all(outcome in (["created"], ["grouped"]) for outcome in outcomes.values())
+    assert store.notifications.batch_lookups == [30]
+    assert store.notifications.lookups == []

@@ -9,6 +9,7 @@ open (its first member less than a window before t), else the group of t's own b
 
 from __future__ import annotations
 
+from collections.abc import Collection, Iterable, Mapping
 from typing import Protocol
 
 from inbox.models import NotificationEvent, NotificationType, hashed_id
@@ -19,6 +20,8 @@ GROUPED_BY_RECIPIENT = frozenset({NotificationType.FOLLOW})
 
 class GroupStarts(Protocol):
     def group_started(self, user_id: str, entry_id: str) -> int | None: ...
+
+    def group_starts(self, groups: Collection[tuple[str, str]]) -> Mapping[tuple[str, str], int | None]: ...
 
 
 def group_key(event: NotificationEvent) -> str | None:
@@ -34,18 +37,36 @@ def group_entry_id(recipient_id: str, key: str, bucket: int) -> str:
     return hashed_id("group", recipient_id, key, str(bucket))
 
 
-class Groups:
-    """One recipient's open groups while a batch is applied: each previous bucket is looked up once."""
+def previous_group(recipient_id: str, key: str, now_ms: int, window_ms: int) -> str:
+    """The group of the bucket before ``now_ms``'s: the one an action joins while it is open."""
+    return group_entry_id(recipient_id, key, now_ms // window_ms - 1)
 
-    def __init__(self, starts: GroupStarts, recipient_id: str, window_ms: int) -> None:
+
+def lookups(events: Iterable[NotificationEvent], now_ms: int, window_ms: int) -> set[tuple[str, str]]:
+    """The (recipient, group) starts a batch's grouped actions will ask for, to read them at once."""
+    wanted = set()
+    for event in events:
+        key = group_key(event)
+        if key is not None:
+            wanted.add((event.recipient_id, previous_group(event.recipient_id, key, now_ms, window_ms)))
+    return wanted
+
+
+class Groups:
+    """One recipient's open groups while a batch is applied: each previous bucket is looked up once,
+    most of them before, with the whole batch's (``known``)."""
+
+    def __init__(
+        self, starts: GroupStarts, recipient_id: str, window_ms: int, known: Mapping[str, int | None] | None = None
+    ) -> None:
         self._starts = starts
         self._recipient_id = recipient_id
         self._window_ms = window_ms
-        self._started: dict[str, int | None] = {}
+        self._started: dict[str, int | None] = dict(known or {})
 
     def entry_for(self, key: str, now_ms: int) -> str:
         bucket = now_ms // self._window_ms
-        previous = group_entry_id(self._recipient_id, key, bucket - 1)
+        previous = previous_group(self._recipient_id, key, now_ms, self._window_ms)
         if previous not in self._started:
             self._started[previous] = self._starts.group_started(self._recipient_id, previous)
         started = self._started[previous]

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from inbox.batch import in_order_per_key
 from inbox.ingest.flood import FloodGate, FloodLimits, FloodMemory
-from inbox.ingest.grouping import Groups, group_key
+from inbox.ingest.grouping import Groups, group_key, lookups
 from inbox.ingest.outcomes import IngestOutcome
 from inbox.ingest.ports import FloodWindows, NotificationWriter, PreferenceReader
 from inbox.models import NotificationEvent, NotificationType, Retraction
@@ -73,11 +73,12 @@ class Ingestor:
         outcomes: dict[str, RecordOutcome] = {key: [] for key, _ in records}
         keyed_events = [(key, event) for key, events in records for event in events]
         muted = self._muted_types(keyed_events)
+        starts = self._group_starts(keyed_events)
 
         def apply_for_recipient(
             recipient_events: list[tuple[str, Event]],
         ) -> list[tuple[str, IngestOutcome | Exception]]:
-            return self._apply_for_recipient(recipient_events, muted)
+            return self._apply_for_recipient(recipient_events, muted, starts.get(_recipient_of(recipient_events[0])))
 
         for results in in_order_per_key(self._pool, keyed_events, _recipient_of, apply_for_recipient):
             for key, result in results:
@@ -89,7 +90,10 @@ class Ingestor:
         return outcomes
 
     def _apply_for_recipient(
-        self, keyed_events: list[tuple[str, Event]], muted_types: Mapping[str, frozenset[NotificationType] | Exception]
+        self,
+        keyed_events: list[tuple[str, Event]],
+        muted_types: Mapping[str, frozenset[NotificationType] | Exception],
+        group_starts: Mapping[str, int | None] | None,
     ) -> list[tuple[str, IngestOutcome | Exception]]:
         # Any failure fails this recipient's records only (Lambda retries them), never the batch.
         recipient = _recipient_of(keyed_events[0])
@@ -97,7 +101,7 @@ class Ingestor:
         if isinstance(muted, Exception):
             return [(key, muted) for key, _ in keyed_events]
         flood = FloodGate(self._flood_windows, self._flood_memory, recipient, self._limits, self._clock)
-        groups = Groups(self._notifications, recipient, self._group_window_ms)
+        groups = Groups(self._notifications, recipient, self._group_window_ms, group_starts)
         failed: Exception | None = None
         results: list[tuple[str, IngestOutcome | Exception]] = []
         for key, event in keyed_events:
@@ -128,6 +132,25 @@ class Ingestor:
         except Exception as error:  # reported per record by the caller
             return dict.fromkeys(recipients, error)
         return {recipient: frozenset(preferences[recipient].muted_types) for recipient in recipients}
+
+    def _group_starts(self, keyed_events: list[tuple[str, Event]]) -> dict[str, dict[str, int | None]]:
+        """Per recipient, the starts of the groups the batch's actions may join, read in one request per
+        hundred groups; if that read fails, each group is looked up on its own when it is joined."""
+        now_ms = int(self._clock() * 1000)
+        notifying = (
+            event for _, event in keyed_events if isinstance(event, NotificationEvent) and not event.is_self_action
+        )
+        wanted = lookups(notifying, now_ms, self._group_window_ms)
+        if not wanted:
+            return {}
+        try:
+            found = self._notifications.group_starts(wanted)
+        except Exception:
+            return {}
+        starts: dict[str, dict[str, int | None]] = {}
+        for (recipient, entry_id), started in found.items():
+            starts.setdefault(recipient, {})[entry_id] = started
+        return starts
 
     def _apply(
         self, event: Event, muted: frozenset[NotificationType], flood: FloodGate, groups: Groups

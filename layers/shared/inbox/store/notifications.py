@@ -11,7 +11,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from enum import StrEnum
 from typing import Any
 
@@ -19,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from inbox.models import GROUP_SHOWN_ACTORS, NotificationEvent, NotificationType, Retraction
 from inbox.store.items import ACTOR_SLOTS, actor_value, entry_item
-from inbox.store.keys import ItemKind, key, position, unread_partition
+from inbox.store.keys import ItemKind, id_of, key, position, unread_partition, user_of
 from inbox.store.table import TableGateway, is_conditional_failure
 from inbox.timestamps import now_ms, now_s, to_ms
 
@@ -136,6 +136,18 @@ class NotificationStore:
             "get_item", Key=key(user_id, ItemKind.NOTIFICATION, entry_id), ProjectionExpression="c"
         ).get("Item")
         return int(item["c"]) if item and "c" in item else None
+
+    def group_starts(self, groups: Collection[tuple[str, str]]) -> dict[tuple[str, str], int | None]:
+        """When each (user, entry id) group's first member arrived, None for those with no entry: a
+        batch's lookups in one request per hundred."""
+        wanted = sorted(set(groups))
+        found = {
+            (user_of(str(item["pk"])), str(id_of(str(item["sk"]), ItemKind.NOTIFICATION))): item
+            for item in self._gateway.batch_get(
+                [key(user, ItemKind.NOTIFICATION, entry_id) for user, entry_id in wanted], projection="c"
+            )
+        }
+        return {group: int(found[group]["c"]) if "c" in found.get(group, {}) else None for group in wanted}
 
     def record_push(self, user_id: str, entry_id: str, at_ms: int) -> None:
         """When a group's phones last heard of it; a change of lp alone is no change of any inbox."""

@@ -94,8 +94,9 @@ class TableGateway:
     def query(self, **arguments: Any) -> Any:
         return self.call("query", **arguments)
 
-    def batch_get(self, keys: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-        """The items of ``keys`` that exist, read eventually consistent, 100 keys per request.
+    def batch_get(self, keys: Sequence[Mapping[str, Any]], projection: str | None = None) -> list[dict[str, Any]]:
+        """The items of ``keys`` that exist (``projection``: only those attributes, and the keys), read
+        eventually consistent, 100 keys per request.
 
         DynamoDB may leave keys unprocessed under load; they are asked again after a short wait
         (botocore's retries cover failed requests, not partial answers).
@@ -103,9 +104,10 @@ class TableGateway:
         found: list[dict[str, Any]] = []
         client = self.table.meta.client
         for start in range(0, len(keys), BATCH_GET_LIMIT):
-            pending: dict[str, Any] = {
-                self.table.name: {"Keys": [dict(key) for key in keys[start : start + BATCH_GET_LIMIT]]}
-            }
+            request: dict[str, Any] = {"Keys": [dict(key) for key in keys[start : start + BATCH_GET_LIMIT]]}
+            if projection:
+                request["ProjectionExpression"] = f"pk, sk, {projection}"
+            pending: dict[str, Any] = {self.table.name: request}
             for attempt in range(UNPROCESSED_ATTEMPTS):
                 response = client.batch_get_item(RequestItems=pending)
                 found += response["Responses"].get(self.table.name, [])  # type: ignore[arg-type]
