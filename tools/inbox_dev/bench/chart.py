@@ -51,6 +51,7 @@ def draw(results: dict[str, Any], path: Path) -> None:
     by_rate.axhline(1000, color="tab:red", linestyle="--", label="goal: 1 s")
     by_rate.set(title="p99 against the event rate", xlabel="events per second", ylabel="milliseconds")
     by_rate.set_xscale("log", base=2)
+    by_rate.set_xticks([rate for rate, _ in measured], [f"{rate:g}" for rate, _ in measured])
     by_rate.set_ylim(bottom=0)
     by_rate.legend(fontsize=8)
     by_rate.grid(alpha=0.3)
