@@ -123,8 +123,9 @@ def stream_mappings() -> list[StreamMapping]:
 
 
 def _function_of(name: Any) -> str:
+    # A function's alias (Function.Alias, for SnapStart) runs as the function itself here.
     if isinstance(name, dict) and "Ref" in name:
-        return str(name["Ref"])
+        return str(name["Ref"]).removesuffix(".Alias")
     raise ValueError(f"FunctionName {name!r}: only a Ref to a function of the template can run locally")
 
 
