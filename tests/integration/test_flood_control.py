@@ -75,22 +75,27 @@ def test_a_recipient_gets_at_most_the_window_total_and_flood_control_writes_noth
     assert kinds == {ItemKind.NOTIFICATION.value, ItemKind.MEMBER.value}
 
 
-def test_a_later_batch_in_another_container_counts_what_the_window_already_holds(store: Store, user: str) -> None:
-    # Given a limit of 3 per actor, and bob's three likes stored by one container
-    limits = FloodLimits(per_actor=3, per_recipient=500, window_seconds=3600)
+def test_another_container_lets_through_at_most_half_a_limit_before_it_reads_the_window(
+    store: Store, user: str
+) -> None:
+    # Given a limit of 4 per actor, and bob's four likes stored by one container
+    limits = FloodLimits(per_actor=4, per_recipient=500, window_seconds=3600)
     first = Ingestor(store.notifications, store.preferences, store.flood, 4, limits)
     bob = [
         like_event("bob", user).model_copy(update={"resource": Resource(type="post", id=f"p{index}")})
-        for index in range(4)
+        for index in range(7)
     ]
-    first.apply_all([(f"r{index}", [bob[index]]) for index in range(3)])
+    first.apply_all([(f"r{index}", [bob[index]]) for index in range(4)])
 
-    # When another container gets bob's fourth like and carol's
+    # When another container, new to her, gets three more of bob's likes and carol's
     other = Ingestor(store.notifications, store.preferences, store.flood, 4, limits)
-    outcomes = other.apply_all([("r3", [bob[3]]), ("r4", [like_event("carol", user)])])
+    outcomes = other.apply_all(
+        [(f"r{index}", [bob[index]]) for index in range(4, 7)] + [("c", [like_event("carol", user)])]
+    )
 
-    # Then it read the window from the table: bob's fourth is dropped, carol's is stored
-    assert outcomes == {"r3": ["flood_dropped"], "r4": ["created"]}
+    # Then it admits bob's on its own count until half his limit, then reads the window from the
+    # table and drops the rest; carol's is stored
+    assert outcomes == {"r4": ["created"], "r5": ["created"], "r6": ["flood_dropped"], "c": ["created"]}
 
 
 def test_flood_control_adds_no_write_unit_and_a_redelivery_costs_one_write(

@@ -2,12 +2,14 @@
 ``per_recipient`` overall per window; the excess is counted and dropped.
 
 Nothing is written for it: the window is read from the entries it changed (inbox.store.flood), at
-most once per recipient per batch, and only when this container does not know enough already.
-A container remembers each recipient's window: its last read plus what it stored since. While
-that stays under half of each limit, a batch is admitted on it without a read; past half, every
-batch reads again, until the read shows a limit reached (then nothing more is admitted in the
-window without reading). What other containers store for the same recipient meanwhile is unseen, so each
-of them can let through at most half a limit more than the limit: the price of not reading.
+most once per recipient per batch, and only when a flood is in sight. A container remembers each
+recipient's window: its last read plus what it stored since, or, for a recipient it has not read
+yet, what it stored itself. While that stays under half of each limit, a batch is admitted on it
+without a read; past half, every batch reads again, until the read shows a limit reached (then
+nothing more is admitted in the window without reading). So a recipient who is not being
+flooded costs no read at all. What other containers stored for the same recipient is unseen until
+then, so each of them can let through at most half a limit more than the limit: the price of not
+reading.
 
 Counting comes before storing, so that an event over the limit never reaches the table, its
 stream or a phone. A redelivered event whose store failed was never counted, so it is admitted
@@ -57,8 +59,14 @@ class FloodMemory:
                 self._known.move_to_end((recipient, window))
             return known
 
+    def start(self, recipient: str, window: int) -> _Known:
+        """A window this container has not read: counted from what it stores itself."""
+        return self._remember(recipient, window, _Known(0))
+
     def read(self, recipient: str, window: int, read: FloodWindow) -> _Known:
-        known = _Known(read.total, dict(read.by_actor))
+        return self._remember(recipient, window, _Known(read.total, dict(read.by_actor)))
+
+    def _remember(self, recipient: str, window: int, known: _Known) -> _Known:
         with self._lock:
             self._known[(recipient, window)] = known
             self._known.move_to_end((recipient, window))
@@ -94,11 +102,9 @@ class FloodGate:
 
     def admit(self, event: NotificationEvent) -> bool:
         limits, actor, window = self._limits, event.actor.id, self._window()
-        known = self._memory.get(self._recipient_id, window)
+        known = self._memory.get(self._recipient_id, window) or self._memory.start(self._recipient_id, window)
         # What was over a limit stays over for the window: only the way up needs reading again.
-        if known is None or (
-            window not in self._read_in_batch and not self._over(known, actor) and self._near(known, actor)
-        ):
+        if window not in self._read_in_batch and not self._over(known, actor) and self._near(known, actor):
             read = self._windows.window(self._recipient_id, window, limits.per_recipient)
             known = self._memory.read(self._recipient_id, window, read)
             self._read_in_batch.add(window)
