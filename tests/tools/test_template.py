@@ -368,3 +368,31 @@ def test_digests_run_hourly_for_the_hour_scheduled_and_only_with_a_sender_and_an
 def test_the_unsubscribe_route_needs_no_login_and_every_other_route_does() -> None:
     open_routes = {route.route_key for route in http_routes() if not route.authorized}
     assert open_routes == {"GET /unsubscribe", "POST /unsubscribe", "GET /openapi.json", "GET /docs"}
+
+
+def test_snapstart_is_off_by_default_and_every_source_invokes_the_alias_it_would_serve() -> None:
+    # Given the template's functions, their globals and the resources that invoke them
+    resources = {name: body for name, body in template()["Resources"].items() if "Properties" in body}
+    globals_ = template()["Globals"]["Function"]
+    names = {name for name, body in resources.items() if body["Type"] == "AWS::Serverless::Function"}
+
+    # Then SnapStart takes the parameter, None unless PublishedVersions is given
+    assert globals_["SnapStart"] == {"ApplyOn": {"Ref": "SnapStart"}}
+    assert resolve(globals_["SnapStart"], {}) == {"ApplyOn": "None"}
+    assert template()["Parameters"]["SnapStart"]["AllowedValues"] == ["None", "PublishedVersions"]
+    # And every function publishes a version on any change, a new layer included, behind its alias
+    assert globals_["AutoPublishAlias"] == "live"
+    assert all(resources[name]["Properties"]["AutoPublishAliasAllProperties"] is True for name in names)
+    # And what SAM's events do not wire invokes the alias, never the unpublished function
+    invokers = [
+        *(body["Properties"]["FunctionName"] for body in resources.values() if "FunctionName" in body["Properties"]),
+        *(
+            body["Properties"][key]["Fn::Sub"][1]["Alias"]
+            for body in resources.values()
+            for key in ("IntegrationUri", "AuthorizerUri")
+            if key in body["Properties"]
+        ),
+    ]
+    assert {reference["Ref"] for reference in invokers} == {
+        f"{name}.Alias" for name in ("IngestFunction", *sorted(name for name in names if name.startswith("Ws")))
+    }
