@@ -42,7 +42,7 @@ HANDLER = "import importlib, sys\nsys.path.insert(0, {code_dir!r})\nimportlib.im
 LAYERS = {"dependencies": "DependenciesLayer", "shared": "SharedLayer"}
 
 
-def runtime_tag() -> str:
+def _runtime_tag() -> str:
     """The bytecode tag of the template's runtime: python3.13 → cpython-313."""
     runtime = str(template()["Globals"]["Function"]["Runtime"])
     return "cpython-" + runtime.removeprefix("python").replace(".", "")
@@ -75,7 +75,7 @@ def _build_layers(root: Path) -> Path:
 
 
 def _keep_runtime_bytecode(root: Path) -> None:
-    tag = runtime_tag()
+    tag = _runtime_tag()
     for compiled in root.rglob("*.pyc"):
         if f".{tag}." not in compiled.name:
             compiled.unlink()
