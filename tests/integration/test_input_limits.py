@@ -127,13 +127,13 @@ def test_a_device_token_too_long_or_too_short_is_refused(call: Any, user: str, t
 
 
 def test_a_body_at_the_size_limit_is_read(call: Any, user: str) -> None:
-    # Given a valid body padded (with a field the API ignores) to exactly the limit
-    body = {"mutedTypes": ["like"], "padding": ""}
-    body["padding"] = "x" * (MAX_BODY_BYTES - len(json.dumps(body)))
-    assert len(json.dumps(body)) == MAX_BODY_BYTES
+    # Given a valid body padded with whitespace to exactly the limit (preferences refuse unknown fields)
+    document = json.dumps({"types": {"like": {"inbox": False}}})
+    body = document + " " * (MAX_BODY_BYTES - len(document))
+    assert len(body) == MAX_BODY_BYTES
 
     # Then it is accepted
-    assert call("PUT", "/preferences", user, body=json.dumps(body))[0] == 200
+    assert call("PUT", "/preferences", user, body=body)[0] == 200
 
 
 @pytest.mark.parametrize(
