@@ -35,9 +35,8 @@ SMALL_GET_UNITS = 0.5
 FAILED_CONDITIONAL_WRITE_UNITS = 1.0
 # A push recorded on a grown group (SET lp): the entry and its copy in the inbox index (ALL projected).
 RECORD_PUSH_UNITS = 2.0
-# Flood control writes nothing: it reads the recipient's recent entries once per batch, measured as
-# "flood_window" (a window of a few entries: the usual case); its budget where not measured.
-FLOOD_CHECK_READ_BUDGET = 2.0
+# Flood control writes nothing, and reads a recipient's window ("flood_window") only once a
+# container has stored half a limit for them in the window: in the scenario's usual case, never.
 
 
 @dataclass(frozen=True)
@@ -270,7 +269,6 @@ def write_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) ->
 
 def read_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) -> dict[str, float]:
     """Read units a month by cause."""
-    flood = units(capacity, "flood_window", "read_units") if "flood_window" in capacity else FLOOD_CHECK_READ_BUDGET
     grouped = v.starts + v.joins
     # Full pages (the 10,000-entry figure); counts of a user with a few unread (the 10-entry figure):
     # one who marks all read daily and opens the inbox 25 times a day has about a day's entries unread.
@@ -281,8 +279,8 @@ def read_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) -> 
         + v.seen_all_idle * units(capacity, "seen_all_nothing_unseen", "read_units")
         + v.polls * units(capacity, "unread_count", "read_units", "10")
         + v.archives * units(capacity, "archive", "read_units"),
-        # Once per recipient per batch: preferences, the flood check; once per group key: its start.
-        "ingest (preferences, flood, groups)": v.notifications * (SMALL_GET_UNITS + flood) + grouped * SMALL_GET_UNITS,
+        # Per recipient per batch: preferences; per group key: its start (both batch reads, billed per item).
+        "ingest (preferences, groups)": v.notifications * SMALL_GET_UNITS + grouped * SMALL_GET_UNITS,
         # Once per user per fan-out batch: preferences, connections, devices when it grew; live counts
         # when connected.
         "fan-out (audience, live counts)": v.stream_records * 2 * SMALL_GET_UNITS
