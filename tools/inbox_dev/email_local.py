@@ -17,7 +17,7 @@ import boto3
 from inbox_dev.gateway import HTTP_API_ID
 from inbox_dev.runtime import ACCOUNT_ID, REGION
 
-FROM_ADDRESS = "digests@inbox.localhost"
+FROM_ADDRESS = "digests@inbox.example"
 SECRET_NAME = "inbox-local-unsubscribe-links"  # noqa: S105 - the name of a secret, not one
 
 
