@@ -89,9 +89,8 @@ def test_another_container_lets_through_at_most_half_a_limit_before_it_reads_the
 
     # When another container, new to her, gets three more of bob's likes and carol's
     other = Ingestor(store.notifications, store.preferences, store.flood, 4, limits)
-    outcomes = other.apply_all(
-        [(f"r{index}", [bob[index]]) for index in range(4, 7)] + [("c", [like_event("carol", user)])]
-    )
+    batch: list[tuple[str, list[Event]]] = [(f"r{index}", [bob[index]]) for index in range(4, 7)]
+    outcomes = other.apply_all([*batch, ("c", [like_event("carol", user)])])
 
     # Then it admits bob's on its own count until half his limit, then reads the window from the
     # table and drops the rest; carol's is stored
