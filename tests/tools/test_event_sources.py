@@ -48,7 +48,7 @@ def test_each_self_managed_kafka_mapping_becomes_a_consumer_group_of_its_own() -
         [topic] = mapping.topics
         assert mapping.consumer_group == f"notification-inbox-{topic}"
         assert (mapping.function, mapping.starting_position) == ("IngestFunction", "TRIM_HORIZON")
-        assert (mapping.batch_size, mapping.batching_window_s) == (500, 0.5)
+        assert (mapping.batch_size, mapping.batching_window_s) == (500, 0.0)
         # The template leaves retries to Lambda's default (forever): locally a poison batch must end
         assert mapping.max_retries == 2
 

@@ -241,7 +241,7 @@ RUN_SECONDS = 10.0
 DRAIN_S = 20.0
 GOAL_P99_MS = 1000.0
 # The Kafka mappings' MaximumBatchingWindowInSeconds compared at AT_RATE_PER_S (the template's is one of them).
-WINDOWS_S = (0.5, 1.0)
+WINDOWS_S = (0.0, 0.5, 1.0)
 
 StackFactory = Callable[[Mapping[str, str]], AbstractContextManager[dict[str, Any]]]
 
