@@ -16,21 +16,14 @@ from inbox.models import NotificationType
 from inbox_dev.cli import parser
 from inbox_dev.cost import chart, memory
 from inbox_dev.cost.command import run
+from inbox_dev.cost.inputs import PRICED_FUNCTIONS
 from inbox_dev.cost.model import Assumptions, Bill, Billing, Deployment, Measured, Usage, estimate, uniform_days
 
 from tests.integration.test_capacity import EXPECTED
 
 UNITS = cast(dict[str, dict[int, tuple[float, float, int]]], EXPECTED)
 
-FUNCTIONS = (
-    "IngestFunction",
-    "FanoutFunction",
-    "ApiFunction",
-    "WsAuthorizerFunction",
-    "WsConnectFunction",
-    "WsDisconnectFunction",
-    "WsMessageFunction",
-)
+FUNCTIONS = PRICED_FUNCTIONS
 
 
 def capacity() -> dict[str, Any]:

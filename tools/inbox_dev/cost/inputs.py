@@ -11,6 +11,17 @@ from typing import Any
 from inbox_dev.cost.model import Measured
 from inbox_dev.template import functions
 
+# The functions the bill prices from their measured durations (the digest's are not in the model).
+PRICED_FUNCTIONS = (
+    "IngestFunction",
+    "FanoutFunction",
+    "ApiFunction",
+    "WsAuthorizerFunction",
+    "WsConnectFunction",
+    "WsDisconnectFunction",
+    "WsMessageFunction",
+)
+
 
 def dynamodb_bytes(value: Any) -> int:
     """An attribute value's size as DynamoDB bills it (names and values; numbers about half their digits)."""
@@ -50,18 +61,9 @@ def item_sizes() -> dict[str, int]:
 def measured(results_file: Path) -> tuple[Measured, str]:
     """The inputs from the last `make bench` if it has them, else measured now; with their source."""
     memory = {name: spec.memory_mb for name, spec in functions().items()}
-    needed = {
-        "IngestFunction",
-        "FanoutFunction",
-        "ApiFunction",
-        "WsAuthorizerFunction",
-        "WsConnectFunction",
-        "WsDisconnectFunction",
-        "WsMessageFunction",
-    }
     if results_file.exists():
         results = json.loads(results_file.read_text())
-        if needed <= set(results.get("durations", {})) and "capacity" in results:
+        if set(PRICED_FUNCTIONS) <= set(results.get("durations", {})) and "capacity" in results:
             return Measured(
                 results["capacity"], results["durations"], item_sizes(), memory
             ), f"make bench of {results['date']}"

@@ -7,6 +7,7 @@ Usernames and excerpts come from producers: the HTML part escapes everything it 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -42,8 +43,10 @@ def line_of(notification: Notification) -> DigestLine:
     )
 
 
+@cache
 def templates() -> Environment:
-    """The product's templates; every ``.html.j2`` one escapes what it is given."""
+    """The product's templates, loaded and compiled once per process; every ``.html.j2`` one escapes
+    what it is given."""
     return Environment(
         loader=FileSystemLoader(TEMPLATES),
         autoescape=select_autoescape(enabled_extensions=("html.j2",), default=False),

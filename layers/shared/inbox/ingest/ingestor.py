@@ -13,7 +13,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from inbox.batch import in_order_per_key
@@ -120,11 +120,7 @@ class Ingestor:
     ) -> Mapping[str, frozenset[NotificationType] | Exception]:
         """Each recipient's types not to store, read in one request per hundred recipients, only for
         recipients some event could notify; a failed read fails those recipients' records."""
-        recipients = {
-            event.recipient_id
-            for _, event in keyed_events
-            if isinstance(event, NotificationEvent) and not event.is_self_action
-        }
+        recipients = {event.recipient_id for event in _notifying(keyed_events)}
         if not recipients:
             return {}
         try:
@@ -137,10 +133,7 @@ class Ingestor:
         """Per recipient, the starts of the groups the batch's actions may join, read in one request per
         hundred groups; if that read fails, each group is looked up on its own when it is joined."""
         now_ms = int(self._clock() * 1000)
-        notifying = (
-            event for _, event in keyed_events if isinstance(event, NotificationEvent) and not event.is_self_action
-        )
-        wanted = lookups(notifying, now_ms, self._group_window_ms)
+        wanted = lookups(_notifying(keyed_events), now_ms, self._group_window_ms)
         if not wanted:
             return {}
         try:
@@ -173,6 +166,13 @@ class Ingestor:
         if stored is not Stored.DUPLICATE:
             flood.stored(event)
         return STORED[stored]
+
+
+def _notifying(keyed_events: list[tuple[str, Event]]) -> Iterator[NotificationEvent]:
+    """The events that could notify their recipient: neither retractions nor self-actions."""
+    for _, event in keyed_events:
+        if isinstance(event, NotificationEvent) and not event.is_self_action:
+            yield event
 
 
 def _recipient_of(keyed_event: tuple[str, Event]) -> str:

@@ -153,31 +153,17 @@ class InboxQueries:
         """The newest unseen entries changed after ``since_ms`` (of ``types``, or every type), and whether
         more may follow: one query of the unread partition from the top, whose first item is the
         watermarks (an email digest's read)."""
-        response = self._gateway.query(
-            IndexName=INDEX_NAME,
-            **query_arguments(
-                "g1pk = :partition AND g1sk BETWEEN :lower AND :upper",
-                {
-                    ":partition": unread_partition(user_id),
-                    ":lower": lowest_position_after(since_ms),
-                    ":upper": STATE_POSITION,
-                },
-                live_only=True,
-            ),
-            ScanIndexForward=False,
-            Limit=limit + 2,
-        )
-        items = response["Items"]
-        state = InboxState.of(items[0] if items and items[0]["sk"] == STATE_SK else None)
+        state, items, read_on = self._unread_from_top(user_id, limit + 1, lowest_position_after(since_ms))
         floor = lowest_position_after(state.cleared)
         entries = [
             item
             for item in items
-            if item["sk"] != STATE_SK and item["g1sk"] >= floor and state.is_unread(item) and not state.is_seen(item)
+            if item["g1sk"] >= floor
+            and state.is_unread(item)
+            and not state.is_seen(item)
+            and (not types or item["t"] in types)
         ]
-        if types:
-            entries = [item for item in entries if item["t"] in types]
-        more = len(entries) > limit or "LastEvaluatedKey" in response
+        more = len(entries) > limit or read_on
         return [notification_from_item(item, state) for item in entries[:limit]], more
 
     def counts(self, user_id: str) -> StoredCounts:
@@ -192,6 +178,25 @@ class InboxQueries:
         """Unseen entries only: the badge after the inbox was opened is one small read."""
         return self._count(user_id, with_unread=False)[0].unseen
 
+    def _unread_from_top(
+        self, user_id: str, entries: int, lower: str | None = None
+    ) -> tuple[InboxState, list[dict[str, Any]], bool]:
+        """One query of the unread partition from the top: the watermarks (the STATE item sorts first),
+        then up to ``entries`` of the newest entries (down to ``lower``), and whether more follow."""
+        condition, values = "g1pk = :partition", {":partition": unread_partition(user_id)}
+        if lower is not None:
+            condition += " AND g1sk BETWEEN :lower AND :upper"
+            values |= {":lower": lower, ":upper": STATE_POSITION}
+        response = self._gateway.query(
+            IndexName=INDEX_NAME,
+            **query_arguments(condition, values, live_only=True),
+            ScanIndexForward=False,
+            Limit=entries + 1,
+        )
+        items = response["Items"]
+        state = InboxState.of(items[0] if items and items[0]["sk"] == STATE_SK else None)
+        return state, [item for item in items if item["sk"] != STATE_SK], "LastEvaluatedKey" in response
+
     def _count(self, user_id: str, *, with_unread: bool) -> tuple[StoredCounts, InboxState]:
         """The first query reads the watermarks and the newest few entries: enough for the unseen count
         of an inbox opened lately. A second query reads on only as far as the count needs, down to the
@@ -199,21 +204,13 @@ class InboxQueries:
         ``unread`` is only a lower bound without ``with_unread``.
         """
         partition = unread_partition(user_id)
-        first = self._gateway.query(
-            IndexName=INDEX_NAME,
-            **query_arguments("g1pk = :partition", {":partition": partition}, live_only=True),
-            ScanIndexForward=False,
-            Limit=FIRST_COUNT_READ,
-        )
-        items = first["Items"]
-        state = InboxState.of(items[0] if items and items[0]["sk"] == STATE_SK else None)
-        entries = [item for item in items if item["sk"] != STATE_SK]
+        state, entries, read_on = self._unread_from_top(user_id, FIRST_COUNT_READ - 1)
         cleared = lowest_position_after(state.cleared)
         unseen_floor = max(cleared, lowest_position_after(max(state.seen_all, state.read_all)))
         floor = max(cleared, _unread_floor(state)) if with_unread else unseen_floor
         # Entries left unread beyond what the count reads: it says "at least" (capped).
         unread_beyond = False
-        if "LastEvaluatedKey" in first and not (entries and entries[-1]["g1sk"] < floor):
+        if read_on and not (entries and entries[-1]["g1sk"] < floor):
             upper = str(entries[-1]["g1sk"]) if entries else TOP_POSITION
             more = self._gateway.query(
                 IndexName=INDEX_NAME,
