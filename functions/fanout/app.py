@@ -18,6 +18,7 @@ settings = fanout_settings()
 store = wiring.store()
 delivery = Delivery(
     store.preferences,
+    store.audience,
     store.connections,
     store.devices,
     store.queries,

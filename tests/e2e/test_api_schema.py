@@ -33,6 +33,7 @@ pytestmark = pytest.mark.e2e
 
 OPERATIONS = {
     "GET /notifications",
+    "POST /notifications/open",
     "GET /notifications/unread-count",
     "GET /notifications/counts",
     "POST /notifications/read-all",

@@ -22,6 +22,7 @@ def inbox(function: Any, context: Any, user: str) -> None:
 
 PATHS = {
     "/notifications",
+    "/notifications/open",
     "/notifications/unread-count",
     "/notifications/read-all",
     "/notifications/counts",
@@ -59,6 +60,7 @@ def test_every_sample_event_gets_its_answer(function: Any, context: Any, inbox: 
     # Then the listings show her five likes newest first, all unread, and her count, preferences and devices
     status, page = send("api-list-notifications.json")
     assert (status, actors(page), page["nextCursor"]) == (200, NEWEST_FIRST, None)
+    assert page["counts"] == {"unread": 5, "unseen": 5, "capped": False}
     assert [item["read"] for item in page["items"]] == [False] * 5
     status, unread = send("api-list-unread.json")
     assert (status, unread) == (200, page)
@@ -66,16 +68,26 @@ def test_every_sample_event_gets_its_answer(function: Any, context: Any, inbox: 
     assert send("api-get-preferences.json") == (200, preference_document())
     assert send("api-list-devices.json") == (200, [])
     assert send("api-counts.json") == (200, {"unread": 5, "unseen": 5, "capped": False})
-    assert send("api-list-mentions.json") == (200, {"items": [], "nextCursor": None})
-    assert send("api-list-archived.json") == (200, {"items": [], "nextCursor": None})
-    # And opening the inbox and marking all read answer 204 with no body; then nothing is unseen or unread
+    five_new = {"unread": 5, "unseen": 5, "capped": False}
+    assert send("api-list-mentions.json") == (200, {"items": [], "nextCursor": None, "counts": five_new})
+    assert send("api-list-archived.json") == (200, {"items": [], "nextCursor": None, "counts": five_new})
+    # And opening the inbox answers its first page, every entry unseen until then, and the counts after it
+    status, opened = send("api-open-inbox.json")
+    assert (status, actors(opened), opened["counts"]) == (
+        200,
+        NEWEST_FIRST,
+        {"unread": 5, "unseen": 0, "capped": False},
+    )
+    assert [item["seen"] for item in opened["items"]] == [False] * 5
+    # And seen-all and marking all read answer 204 with no body; then nothing is unseen or unread
     assert send("api-seen-all.json") == (204, None)
     assert send("api-mark-all-read.json") == (204, None)
     assert send("api-counts.json") == (200, {"unread": 0, "unseen": 0, "capped": False})
     assert send("api-unread-count.json") == (200, {"count": 0, "capped": False})
     # And clearing the inbox leaves nothing listed
     assert send("api-clear-all.json") == (204, None)
-    assert send("api-list-notifications.json") == (200, {"items": [], "nextCursor": None})
+    nothing = {"unread": 0, "unseen": 0, "capped": False}
+    assert send("api-list-notifications.json") == (200, {"items": [], "nextCursor": None, "counts": nothing})
     # And the OpenAPI document describes every route
     status, document = send("api-openapi.json")
     assert (status, set(document["paths"])) == (200, PATHS)
@@ -102,6 +114,9 @@ def test_the_inbox_lists_newest_first_across_pages(call: Any, inbox: Any, user: 
     assert status == 200
     assert actors == ["actor-4", "actor-3", "actor-2", "actor-1", "actor-0"]
     assert third["nextCursor"] is None
+    # And only the first page carries the counts
+    assert first["counts"] == {"unread": 5, "unseen": 5, "capped": False}
+    assert [second["counts"], third["counts"]] == [None, None]
     item = first["items"][0]
     assert set(item) == {
         *("id", "type", "actor", "actors", "actorCount", "resource"),
@@ -164,7 +179,8 @@ def test_another_users_notifications_are_invisible(call: Any, inbox: Any, user: 
     _, page = call("GET", "/notifications", user, query={"limit": "2"})
     theirs = page["items"][0]["id"]
 
-    assert call("GET", "/notifications", other_user) == (200, {"items": [], "nextCursor": None})
+    nothing = {"unread": 0, "unseen": 0, "capped": False}
+    assert call("GET", "/notifications", other_user) == (200, {"items": [], "nextCursor": None, "counts": nothing})
     assert call("POST", f"/notifications/{theirs}/read", other_user) == (404, not_found("notification", theirs))
     assert call("DELETE", f"/notifications/{theirs}", other_user) == (404, not_found("notification", theirs))
     status, body = call("GET", "/notifications", other_user, query={"cursor": page["nextCursor"]})

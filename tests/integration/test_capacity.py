@@ -19,6 +19,11 @@ EXPECTED = {
     "list_unread_20": {10: (1, 0, 2), 10_000: (2, 0, 2)},
     "list_archived_20": {10: (1, 0, 2), 10_000: (1.5, 0, 2)},
     "list_mentions_20": {10: (1, 0, 2), 10_000: (1.5, 0, 2)},
+    # The inbox's first page with the counts: the page's own units while fewer are unread than a page.
+    "open_inbox": {10: (0.5, 0, 2), 10_000: (6, 0, 3)},
+    "open_mentions": {10: (1.5, 0, 3), 10_000: (7.5, 0, 4)},
+    # POST /notifications/open: the opening read, and seen-all's write (a separate seen-all reads 0.5 more)
+    "open_marking_seen": {10: (0.5, 2, 3), 10_000: (6, 2, 4)},
     "unread_count": {10: (0.5, 0, 1), 10_000: (6, 0, 2)},
     "counts": {10: (0.5, 0, 1), 10_000: (6, 0, 2)},
     "seen_all": {10: (0.5, 2, 2), 10_000: (0.5, 2, 2)},

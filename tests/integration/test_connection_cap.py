@@ -2,18 +2,23 @@
 
 $connect records the connection and closes the user's oldest beyond MAX_CONNECTIONS_PER_USER (10
 here, the template's default) through the Management API stub: a closing message, then DELETE. The
-fan-out reads a user's connections in one query of at most the cap plus a margin.
+fan-out reads a user's connections in one query of at most the cap plus a margin, with their phones.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import time
+from datetime import UTC, datetime
 from typing import Any
 
+import pytest
+from inbox.models import Device
 from inbox.settings import TableSettings
 from inbox.store import Store
 from inbox.store.connections import READ_MARGIN, ConnectionStore
+from inbox.store.keys import ItemKind, key
 from inbox.store.table import TableGateway
 from inbox_dev.capacity_meter import CapacityMeter
 from inbox_dev.management_api import ManagementApiStub
@@ -132,6 +137,57 @@ def test_a_whole_fan_out_batch_reads_no_more_for_a_crowded_user_than_for_one_at_
     assert crowded == capped
     posted = [name for name in stub.messages if name.startswith("stale-") and stub.messages[name]]
     assert len(posted) == CAP + READ_MARGIN
+
+
+def phone(index: int) -> Device:
+    return Device(id=f"phone{index:012d}", platform="fcm", enabled=True, created_at=datetime(2026, 1, 1, tzinfo=UTC))
+
+
+def add_phones(store: Store, user: str, count: int) -> set[str]:
+    for index in range(count):
+        store.devices.put(user, phone(index), f"arn:aws:sns:us-east-1:123456789012:endpoint/GCM/inbox-fcm/{index}")
+    return {phone(index).id for index in range(count)}
+
+
+@pytest.mark.parametrize(
+    ("connections", "phones", "requests"),
+    [
+        (2, 1, 1),  # the usual user: one query
+        (50, 1, 1),  # connects that raced, disconnects that never came: still one query
+        (2, 0, 1),
+        (2, 25, 2 + 1),  # more phones than the query takes: each kind read as it is alone
+    ],
+)
+def test_the_fan_out_reads_a_users_connections_and_phones_in_one_query(
+    store: Store, meter: CapacityMeter, user: str, connections: int, phones: int, requests: int
+) -> None:
+    # Given a user with connection items and phones
+    for index in range(connections):
+        store.connections.add(user, f"tab-{index:02d}")
+    expected_phones = add_phones(store, user, phones)
+
+    # When the fan-out reads where the user's changes go
+    meter.reset()
+    live, devices = store.audience.of(user, connections=True, devices=True)
+
+    # Then it has every phone and the connections up to the cap plus the margin, in the requests on record
+    assert {stored.device.id for stored in devices} == expected_phones
+    assert len(live) == min(connections, CAP + READ_MARGIN)
+    assert set(live) <= {f"tab-{index:02d}" for index in range(connections)}
+    assert meter.requests == requests
+
+
+def test_the_audience_read_leaves_out_connections_past_their_ttl(store: Store, user: str) -> None:
+    # Given a live connection, one whose $disconnect never came and whose TTL has passed, and a phone
+    store.connections.add(user, "tab-live")
+    store.table.put_item(Item={**key(user, ItemKind.CONNECTION, "tab-gone"), "at": 1, "ttl": int(time.time()) - 60})
+    expected_phones = add_phones(store, user, 1)
+
+    # When the fan-out reads where the user's changes go
+    live, devices = store.audience.of(user, connections=True, devices=True)
+
+    # Then only the live connection is posted to, and the phone is there
+    assert (live, {stored.device.id for stored in devices}) == (["tab-live"], expected_phones)
 
 
 def test_connect_names_the_bearer_subprotocol_back_when_the_client_offered_it(

@@ -13,6 +13,8 @@ from inbox.api.reader import InboxReader
 from inbox.models import Actor, NotificationEvent, NotificationType, Resource
 from inbox.store import Store
 from inbox.store.keys import ItemKind, key
+from inbox.store.listing import Listing
+from inbox.timestamps import to_ms
 from inbox_dev.capacity import fill
 
 from tests.integration.helpers import kafka_event, like
@@ -63,6 +65,75 @@ def test_opening_the_inbox_clears_the_unseen_badge_but_not_unread(call: Any, fiv
     assert counts(call, user) == {"unread": 5, "unseen": 0, "capped": False}
     _, page = call("GET", "/notifications", user)
     assert {(item["seen"], item["read"]) for item in page["items"]} == {(True, False)}
+
+
+@pytest.mark.parametrize(
+    ("entries", "limit", "unread"),
+    # fill() archives every other one of the oldest 25 entries
+    [(3, 20, 1), (30, 20, 17), (200, 100, 100)],
+)
+def test_the_first_page_carries_the_counts_the_counts_route_gives(
+    call: Any, store: Store, user: str, entries: int, limit: int, unread: int
+) -> None:
+    # Given fewer unread entries than a page, more than a page, and more than the counts go
+    fill(store, user, entries)
+    expected = {"unread": unread, "unseen": unread, "capped": unread >= 100}
+    assert counts(call, user) == expected
+
+    # When the app opens the inbox, once before and once after the inbox was seen
+    before = call("GET", "/notifications", user, query={"limit": str(limit)})
+    call("POST", "/notifications/seen-all", user)
+    after = call("GET", "/notifications", user, query={"limit": str(limit)})
+
+    # Then each first page's counts are those GET /notifications/counts gives at that moment
+    assert before[0] == after[0] == 200
+    assert before[1]["counts"] == expected
+    assert after[1]["counts"] == counts(call, user) == {**expected, "unseen": 0}
+
+
+def test_opening_the_inbox_in_one_request_shows_what_was_new_and_clears_the_badge(
+    call: Any, function: Any, context: Any, five: list[str], user: str, meter: Any
+) -> None:
+    # Given five new entries
+    # When the app opens the inbox
+    status, opened = call("POST", "/notifications/open", user, query={"limit": "3"})
+
+    # Then it gets the newest three, each still marked as not seen before, and counts with nothing unseen
+    assert status == 200
+    assert [(item["actor"]["id"], item["seen"]) for item in opened["items"]] == [(actor, False) for actor in five[:3]]
+    assert opened["counts"] == {"unread": 5, "unseen": 0, "capped": False}
+    assert opened["nextCursor"] is not None
+    # And the badge stays clear, while the entries stay unread
+    assert counts(call, user) == {"unread": 5, "unseen": 0, "capped": False}
+
+    # When one more entry arrives and the app opens the inbox again, then only that one is new
+    function("ingest").lambda_handler(kafka_event(like("actor-9", user), first_offset=9), context)
+    _, again = call("POST", "/notifications/open", user, query={"limit": "3"})
+    assert [item["seen"] for item in again["items"]] == [False, True, True]
+
+    # When it opens it a third time, nothing was unseen, and nothing is written
+    meter.reset()
+    _, third = call("POST", "/notifications/open", user)
+    assert {item["seen"] for item in third["items"]} == {True}
+    assert (meter.write_units, third["counts"]["unseen"]) == (0, 0)
+
+
+def test_an_open_leaves_unseen_what_arrived_after_the_page_it_showed(
+    call: Any, five: list[str], user: str, store: Store
+) -> None:
+    # Given the inbox read for an open, and an entry changed after that read but before the open's write
+    stored, counts_read = store.queries.opening(user, Listing(), 20)
+    later = {**key(user, ItemKind.NOTIFICATION, "later"), "u": counts_read.newest_unseen_ms + 5_000}
+
+    # When the open marks what it showed as seen
+    store.watermarks.see_up_to(user, counts_read.newest_unseen_ms)
+
+    # Then the watermark is the newest shown entry's time: a later change is still unseen
+    state = store.watermarks.state(user)
+    assert (
+        state.seen_all == counts_read.newest_unseen_ms == max(to_ms(item.updated_at) for item in stored.notifications)
+    )
+    assert not state.is_seen(later)
 
 
 def test_opening_an_inbox_with_nothing_unseen_writes_nothing(
@@ -266,7 +337,7 @@ def test_a_cursor_below_its_listings_floor_is_an_empty_last_page(call: Any, five
     # When it is used, then the answer is an empty last page, not a server error
     assert call("GET", "/notifications", user, query={"unreadOnly": "true", "cursor": forged}) == (
         200,
-        {"items": [], "nextCursor": None},
+        {"items": [], "nextCursor": None, "counts": None},
     )
 
 

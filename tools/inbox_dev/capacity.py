@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from inbox.api.reader import InboxReader
+from inbox.api.reader import InboxOpener, InboxReader
 from inbox.ingest.grouping import group_entry_id
 from inbox.models import Actor, NotificationEvent, NotificationType, Resource, Retraction, hashed_id
 from inbox.store.items import actor_value, entry_item
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from inbox.store import Store
 
 SIZES = (10, 10_000)
+INBOX = Listing()
 ARCHIVE = Listing(status=Status.ARCHIVED)
 UNREAD = Listing(unread_only=True)
 MENTIONS = Listing(types=frozenset({NotificationType.MENTION, NotificationType.REPLY}))
@@ -78,6 +79,12 @@ BUDGETS = {
     "list_unread_20": Budget(reads=3, requests=2),
     "list_archived_20": Budget(reads=3, requests=2),
     "list_mentions_20": Budget(reads=2, requests=2),
+    # The inbox's first page reads the counts' watermarks and newest entries itself: no request more
+    # unless more are unread than a page holds.
+    "open_inbox": Budget(reads=3 + 8, requests=2 + 1),
+    "open_mentions": Budget(reads=2 + 8, requests=2 + 2),
+    # POST /notifications/open: the inbox's opening read, and seen-all's write when something was unseen.
+    "open_marking_seen": Budget(reads=3 + 8, writes=2, requests=2 + 1 + 1),
     "unread_count": Budget(reads=8),
     "counts": Budget(reads=8),
     "unseen_count_after_open": Budget(reads=1),
@@ -154,7 +161,9 @@ def consumed(meter: CapacityMeter, operation: Callable[[], Any]) -> Consumed:
 
 def measure_operations(store: Store, owner: str) -> dict[str, Consumed]:
     """Every inbox operation once, for ``owner``: reads of the filled inbox first, then writes."""
-    reader = InboxReader(store.queries)
+    queries = store.queries
+    reader = InboxReader(queries)
+    opener = InboxOpener(queries, store.watermarks)
     notifications, entries, watermarks = store.notifications, store.entries, store.watermarks
     first = like(owner, 10**6)
     joiner = like(owner, 10**6, actor="joiner")
@@ -168,10 +177,14 @@ def measure_operations(store: Store, owner: str) -> dict[str, Consumed]:
     group_id = group_entry_id(owner, "like\x1fpost\x1f" + first.resource.id, 0)
     with metering(store.table.meta.client) as meter:
         figures = {
-            "list_20": consumed(meter, lambda: reader.page(owner, limit=20)),
-            "list_unread_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=UNREAD)),
-            "list_archived_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=ARCHIVE)),
-            "list_mentions_20": consumed(meter, lambda: reader.page(owner, limit=20, listing=MENTIONS)),
+            # A listing's page alone (a cursor's next page costs as much), then the first page with the
+            # counts, as a client opening the inbox or a tab reads it.
+            "list_20": consumed(meter, lambda: queries.newest(owner, INBOX, 20, None)),
+            "list_unread_20": consumed(meter, lambda: queries.newest(owner, UNREAD, 20, None)),
+            "list_archived_20": consumed(meter, lambda: queries.newest(owner, ARCHIVE, 20, None)),
+            "list_mentions_20": consumed(meter, lambda: queries.newest(owner, MENTIONS, 20, None)),
+            "open_inbox": consumed(meter, lambda: reader.page(owner, limit=20)),
+            "open_mentions": consumed(meter, lambda: reader.page(owner, limit=20, listing=MENTIONS)),
             "unread_count": consumed(meter, lambda: reader.unread_count(owner)),
             "counts": consumed(meter, lambda: reader.counts(owner)),
             "seen_all": consumed(meter, lambda: watermarks.seen_all(owner)),
@@ -186,6 +199,8 @@ def measure_operations(store: Store, owner: str) -> dict[str, Consumed]:
         # The last half minute holds this group and mention, not the filled entries (a minute older).
         figures["flood_window"] = consumed(meter, lambda: store.flood.window(owner, int(time.time()) - 30, 500))
         figures["flood_window_flooded"] = consumed(meter, lambda: store.flood.window(owner, FLOOD_WINDOW, 500))
+        # The group and the mention above are new since seen-all: the open marks them seen.
+        figures["open_marking_seen"] = consumed(meter, lambda: opener.open(owner, limit=20))
         figures["retract"] = consumed(meter, lambda: notifications.retract(unliked))
         newest = reader.page(owner, limit=6).items
         groups = [item.id for item in newest if item.type is NotificationType.LIKE]

@@ -118,6 +118,13 @@ class Counts(ApiModel):
     capped: bool
 
 
+class InboxPage(NotificationPage):
+    """A page of a listing; the first page also carries the badge's counts, so that opening the
+    inbox is one request (null on the pages a cursor reaches)."""
+
+    counts: Counts | None
+
+
 class LiveCounts(ApiModel):
     """The counts every WebSocket message carries."""
 

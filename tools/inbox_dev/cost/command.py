@@ -88,14 +88,6 @@ def run(arguments: argparse.Namespace, results_file: Path) -> int:
         ("step 4 with SnapStart on every function", dataclasses.replace(shorter, snap_start=True)),
     ]
     levers = [Lever(name, estimate(usage, figures, step, assume)) for name, step in steps]
-    # Not a deployment choice: an API change this repository has not made.
-    one_request = dataclasses.replace(assume, http_requests_per_open=1.0)
-    levers.append(
-        Lever(
-            "+ counts in the list's response: 1 request an open (not made)",
-            estimate(usage, figures, shorter, one_request),
-        )
-    )
     assumptions = {
         name: ({str(kind): share for kind, share in value.items()} if isinstance(value, dict) else value)
         for name, value in dataclasses.asdict(assume).items()

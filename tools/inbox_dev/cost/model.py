@@ -70,11 +70,12 @@ class Assumptions:
     # 24 h) instead of starting one: no production figure exists; at 6 likes a user a day spread over
     # about 3 posts liked within a day, half join.
     group_join_share: float = 0.5
-    # An inbox open reads the list and the counts (the estimate's 50 reads a day are 25 opens);
-    # seen-all follows only when the counts show unseen.
+    # An inbox open reads the list and the counts (the estimate's 50 reads a day, made for an API
+    # that answered them separately, are 25 opens).
     reads_per_inbox_open: float = 2.0
-    # HTTP requests those reads take: two today (GET /notifications, GET /notifications/counts).
-    http_requests_per_open: float = 2.0
+    # HTTP requests an open takes: one, POST /notifications/open (the first page, the counts, and
+    # seen-all's write when something was unseen).
+    http_requests_per_open: float = 1.0
     redelivered_share: float = 0.01  # records Kafka delivers twice
     mark_all_read_per_user_per_day: float = 1.0
     mark_one_read_share: float = 0.2  # of entries, marked read one by one
@@ -177,8 +178,7 @@ class Volumes:
     tabbed_share: float  # of entries, in the tabs index too
     opens: float
     inbox_reads: float  # HTTP requests reading the inbox: lists and counts
-    seen_all_writing: float
-    seen_all_idle: float
+    seen_all_writing: float  # opens that find something unseen, and write the seen-all watermark
     mark_all: float
     mark_one: float
     archives: float
@@ -208,7 +208,7 @@ class Volumes:
 
     @property
     def http_requests(self) -> float:
-        return self.inbox_reads + self.seen_all_writing + self.mark_all + self.mark_one + self.archives + self.polls
+        return self.inbox_reads + self.mark_all + self.mark_one + self.archives + self.polls
 
 
 def volumes(usage: Usage, assume: Assumptions) -> Volumes:
@@ -234,7 +234,6 @@ def volumes(usage: Usage, assume: Assumptions) -> Volumes:
         opens=opens,
         inbox_reads=opens * assume.http_requests_per_open,
         seen_all_writing=seen_all_writing,
-        seen_all_idle=opens - seen_all_writing,
         mark_all=user_days * assume.mark_all_read_per_user_per_day,
         mark_one=entries * assume.mark_one_read_share,
         archives=entries * assume.archive_share,
@@ -259,7 +258,7 @@ def write_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) ->
         + v.singles * units(capacity, "store_mention", "write_units"),
         "redeliveries": v.notifications * assume.redelivered_share * FAILED_CONDITIONAL_WRITE_UNITS,
         "pushes recorded": v.recorded_pushes * RECORD_PUSH_UNITS,
-        "seen, read, archived": v.seen_all_writing * units(capacity, "seen_all", "write_units")
+        "seen, read, archived": v.seen_all_writing * units(capacity, "open_marking_seen", "write_units")
         + v.mark_all * units(capacity, "mark_all_read", "write_units")
         + mark_one
         + v.archives * units(capacity, "archive", "write_units"),
@@ -270,21 +269,19 @@ def write_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) ->
 def read_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) -> dict[str, float]:
     """Read units a month by cause."""
     grouped = v.starts + v.joins
-    # Full pages (the 10,000-entry figure); counts of a user with a few unread (the 10-entry figure):
-    # one who marks all read daily and opens the inbox 25 times a day has about a day's entries unread.
+    # A full first page (the 10,000-entry figure). Its read of the unread partition from the top
+    # serves the counts and seen-all's check too while fewer entries are unread than a page holds
+    # ("open_inbox" at 10 entries costs the page's own units): one who marks all read daily and opens
+    # the inbox 25 times a day has about a day's entries unread.
     return {
-        "inbox opens (list, counts, seen-all)": v.opens
-        * (units(capacity, "list_20", "read_units") + units(capacity, "counts", "read_units", "10"))
-        + v.seen_all_writing * units(capacity, "seen_all", "read_units")
-        + v.seen_all_idle * units(capacity, "seen_all_nothing_unseen", "read_units")
+        "inbox opens (list with counts, seen-all)": v.opens * units(capacity, "list_20", "read_units")
         + v.polls * units(capacity, "unread_count", "read_units", "10")
         + v.archives * units(capacity, "archive", "read_units"),
         # Per recipient per batch: preferences; per group key: its start (both batch reads, billed per item).
         "ingest (preferences, groups)": v.notifications * SMALL_GET_UNITS + grouped * SMALL_GET_UNITS,
-        # Once per user per fan-out batch: preferences, connections, devices when it grew; live counts
-        # when connected.
+        # Once per user per fan-out batch: preferences, then connections (and devices when it grew) in
+        # one query; live counts when connected.
         "fan-out (audience, live counts)": v.stream_records * 2 * SMALL_GET_UNITS
-        + (v.entries + v.joins) * SMALL_GET_UNITS
         + v.stream_records * assume.online_share_at_delivery * units(capacity, "counts", "read_units", "10"),
     }
 

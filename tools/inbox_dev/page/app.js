@@ -237,12 +237,21 @@ async function signIn(event) {
   state.session = session;
   resetUi(user);
   connect(session);
-  // Signing in opens the inbox: whatever was new is seen now.
-  const counts = (async () => {
+  // Signing in opens the inbox: one request brings the first page and the counts and makes
+  // whatever was new seen. Another view, or an API without it, marks seen, then lists.
+  const opening = (async () => {
+    if (state.view === 'all' && !$('#unread-only').checked) {
+      try {
+        await loadFirstPage({ open: true });
+        return;
+      } catch (error) {
+        if (error.status !== 404) throw error;
+      }
+    }
     await markSeen({ always: true });
-    await refreshCounts();
+    await loadFirstPage();
   })();
-  await settle(counts, loadFirstPage(), loadPreferences(), loadDevices());
+  await settle(opening, loadPreferences(), loadDevices());
 }
 
 function connect(session) {
@@ -315,7 +324,7 @@ function endSync(session, { fallBack }) {
 
 // Whatever happened while the socket was down is only in the API now.
 function reloadAfterOutage(session) {
-  if (session === state.session) settle(loadFirstPage(), refreshCounts());
+  if (session === state.session) loadFirstPage().catch(report);
 }
 
 function newestUpdate(session) {
@@ -604,14 +613,20 @@ function showView(view) {
   if (state.session) loadFirstPage().catch(report);
 }
 
-async function loadFirstPage() {
+async function loadFirstPage({ open = false } = {}) {
   const session = currentSession();
   const listing = { view: state.view, unreadOnly: $('#unread-only').checked, cursor: null, journal: [] };
   session.listing = listing;
   $('#load-more').hidden = true;
   $('#notifications').replaceChildren();
   try {
-    const page = await api(`/notifications?${listQuery(listing)}`);
+    const seq = ++session.countSeq;
+    const page = open
+      ? await api(`/notifications/open?limit=${PAGE_SIZE}`, { method: 'POST' })
+      : await api(`/notifications?${listQuery(listing)}`);
+    // The first page carries the counts; an API that predates them is asked separately.
+    if (page.counts) showCounts(session, seq, page.counts);
+    else refreshCounts().catch(report);
     if (session.listing !== listing) return;
     $('#notifications').replaceChildren();
     page.items.map(normalise).forEach((entry) => upsert(entry));

@@ -36,7 +36,14 @@ if TYPE_CHECKING:
     from mypy_boto3_apigatewaymanagementapi import ApiGatewayManagementApiClient
     from mypy_boto3_sns import SNSClient
 
-    from inbox.delivery.ports import ConnectionDirectory, DeviceDirectory, LiveState, PreferenceReader, PushClaims
+    from inbox.delivery.ports import (
+        AudienceDirectory,
+        ConnectionDirectory,
+        DeviceDirectory,
+        LiveState,
+        PreferenceReader,
+        PushClaims,
+    )
 
 ENDPOINT_DISABLED = {"EndpointDisabled", "EndpointDisabledException"}
 
@@ -87,12 +94,13 @@ class Delivery:
     """Delivers a batch of changes: users side by side, each user's changes in stream order.
 
     A user's preferences, connections and devices are read once per batch, not once per
-    change; posts to connections run on a bounded pool shared by the whole batch.
+    change, connections and devices in one query; posts to connections run on a bounded pool shared by the whole batch.
     """
 
     def __init__(
         self,
         preferences: PreferenceReader,
+        audience: AudienceDirectory,
         connections: ConnectionDirectory,
         devices: DeviceDirectory,
         live: LiveState,
@@ -105,6 +113,7 @@ class Delivery:
     ) -> None:
         self._clock = clock
         self._preferences = preferences
+        self._audience_of = audience.of
         self._connections = connections
         self._devices = devices
         self._live = live
@@ -150,10 +159,10 @@ class Delivery:
         return outcomes
 
     def _audience(self, user_id: str, preferences: Preferences, with_devices: bool) -> Audience:
-        connections = self._connections.of(user_id) if preferences.live else []
-        devices = []
-        if with_devices and preferences.channels.push:
-            devices = [stored for stored in self._devices.of(user_id) if stored.device.enabled]
+        connections, devices = self._audience_of(
+            user_id, connections=preferences.live, devices=with_devices and preferences.channels.push
+        )
+        devices = [stored for stored in devices if stored.device.enabled]
         state, counts = InboxState(), None
         if connections:
             stored, state = self._live.live(user_id)

@@ -15,15 +15,15 @@ class PreferenceReader(Protocol):
     def get_many(self, user_ids: Collection[str]) -> Mapping[str, Preferences]: ...
 
 
-class ConnectionDirectory(Protocol):
-    def of(self, user_id: str) -> list[str]: ...
+class AudienceDirectory(Protocol):
+    def of(self, user_id: str, *, connections: bool, devices: bool) -> tuple[list[str], list[StoredDevice]]: ...
 
+
+class ConnectionDirectory(Protocol):
     def remove(self, user_id: str, connection_id: str) -> None: ...
 
 
 class DeviceDirectory(Protocol):
-    def of(self, user_id: str) -> list[StoredDevice]: ...
-
     def disable(self, user_id: str, device_id: str) -> None: ...
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from inbox.store.audience import AudienceStore
 from inbox.store.connections import DEFAULT_MAX_PER_USER, ConnectionStore
 from inbox.store.devices import DeviceStore
 from inbox.store.digests import DigestScheduleStore
@@ -35,6 +36,7 @@ class Store:
     preferences: PreferenceStore
     connections: ConnectionStore
     devices: DeviceStore
+    audience: AudienceStore  # the fan-out's read of a user's connections and devices together
     digests: DigestScheduleStore  # when each user's next email digest is due
 
     @classmethod
@@ -49,6 +51,10 @@ class Store:
     ) -> Store:
         gateway = TableGateway(table)
         watermarks = WatermarkStore(gateway, region=region)
+        connections = ConnectionStore(
+            gateway, ttl_seconds=connection_ttl_seconds, max_per_user=max_connections_per_user
+        )
+        devices = DeviceStore(gateway)
         return cls(
             table=table,
             notifications=NotificationStore(gateway, ttl_seconds=notification_ttl_seconds, region=region),
@@ -57,9 +63,8 @@ class Store:
             queries=InboxQueries(gateway, watermarks),
             flood=FloodWindowStore(gateway),
             preferences=PreferenceStore(gateway),
-            connections=ConnectionStore(
-                gateway, ttl_seconds=connection_ttl_seconds, max_per_user=max_connections_per_user
-            ),
-            devices=DeviceStore(gateway),
+            connections=connections,
+            devices=devices,
+            audience=AudienceStore(gateway, connections, devices),
             digests=DigestScheduleStore(gateway),
         )

@@ -16,7 +16,7 @@ from enum import StrEnum
 from typing import Any
 
 from inbox.models import Notification, NotificationType
-from inbox.store.items import MENTION_TAB_TYPES, InboxState, notification_from_item
+from inbox.store.items import MENTION_TAB_TYPES, InboxState, notification_from_item, updated_ms
 from inbox.store.keys import (
     INDEX_NAME,
     STATE_POSITION,
@@ -69,6 +69,7 @@ class StoredCounts:
     unread: int
     unseen: int
     capped: bool
+    newest_unseen_ms: int = 0  # the newest unseen entry's updatedAt; 0 when nothing is unseen
 
 
 class InboxQueries:
@@ -89,7 +90,7 @@ class InboxQueries:
         elif listing.unread_only:
             sources = [(INDEX_NAME, "g1", unread_partition(user_id))]
         else:
-            sources = [(INDEX_NAME, "g1", unread_partition(user_id)), (INDEX_NAME, "g1", read_partition(user_id))]
+            sources = list(_inbox_sources(user_id))
             if state is None and not listing.types:
                 # The first unread query returns the STATE item on top: no request of its own. (A
                 # filter by type would leave it out.)
@@ -101,51 +102,47 @@ class InboxQueries:
             lower = max(lower, lowest_position_after(state.cleared))
             if listing.unread_only:
                 lower = max(lower, _unread_floor(state))
-        return self._page(user_id, listing, limit, state, sources, lower, upper)
+        if lower > upper:
+            return StoredPage(notifications=[], last=None)  # a cursor below the listing's own floor
+        reads = [self._read(user_id, listing, state, source, lower, upper, limit) for source in sources]
+        return _page(listing, limit, state, reads, lower)
 
-    def _page(
+    def opening(self, user_id: str, listing: Listing, limit: int) -> tuple[StoredPage, StoredCounts]:
+        """A listing's first page and the badge's counts. The inbox's page reads the unread partition
+        from the top, watermarks first: the counts start from that same read instead of one of their own."""
+        if listing != Listing():
+            return self.newest(user_id, listing, limit, None), self.counts(user_id)
+        unread, read = _inbox_sources(user_id)
+        lower = lowest_position_after(0)
+        top = self._read(user_id, listing, None, unread, lower, STATE_POSITION, limit)
+        reads = [top, self._read(user_id, listing, None, read, lower, STATE_POSITION, limit)]
+        page = _page(listing, limit, None, reads, lower)
+        state = InboxState.of(top.items[0] if top.items and top.items[0]["sk"] == STATE_SK else None)
+        entries = [item for item in top.items if item["sk"] != STATE_SK]
+        counts, _ = self._count(user_id, with_unread=True, top=(state, entries, top.stop is not None))
+        return page, counts
+
+    def _read(
         self,
         user_id: str,
         listing: Listing,
-        limit: int,
         state: InboxState | None,
-        sources: list[tuple[str, str, str]],
+        source: tuple[str, str, str],
         lower: str,
         upper: str,
-    ) -> StoredPage:
-        if lower > upper:
-            return StoredPage(notifications=[], last=None)  # a cursor below the listing's own floor
-        candidates: list[dict[str, Any]] = []
-        # No position below the highest one a query stopped at while more remained: a page must
-        # not skip what that query has not read yet.
-        cut = lower
-        for index_name, prefix, partition in sources:
-            arguments = query_arguments(
-                f"{prefix}pk = :partition AND {prefix}sk BETWEEN :lower AND :upper",
-                {":partition": partition, ":lower": lower, ":upper": upper},
-                live_only=True,
-            )
-            _filter(arguments, user_id, listing, state)
-            response = self._gateway.query(IndexName=index_name, **arguments, ScanIndexForward=False, Limit=limit + 1)
-            for item in response["Items"]:
-                if item["sk"] == STATE_SK:
-                    state = InboxState.of(item)
-                elif item[f"{prefix}sk"] != upper:
-                    candidates.append(item)
-            if "LastEvaluatedKey" in response:
-                cut = max(cut, str(response["LastEvaluatedKey"][f"{prefix}sk"]))
-        state = state or InboxState()
-        if listing.status is Status.INBOX:
-            lower = max(lower, lowest_position_after(state.cleared))
-        shown = [item for item in candidates if item["g1sk"] >= max(cut, lower)]
-        shown.sort(key=lambda item: str(item["g1sk"]), reverse=True)
-        page = shown[:limit]
-        more = len(shown) > limit or cut > lower
-        last = None
-        if more:
-            stop = str(page[-1]["g1sk"]) if page else cut
-            last = ListPosition(position=stop, state=state)
-        return StoredPage(notifications=[notification_from_item(item, state) for item in page], last=last)
+        limit: int,
+    ) -> _SourceRead:
+        """One source's query for a page: one more entry than the page, newest first."""
+        index_name, prefix, partition = source
+        arguments = query_arguments(
+            f"{prefix}pk = :partition AND {prefix}sk BETWEEN :lower AND :upper",
+            {":partition": partition, ":lower": lower, ":upper": upper},
+            live_only=True,
+        )
+        _filter(arguments, user_id, listing, state)
+        response = self._gateway.query(IndexName=index_name, **arguments, ScanIndexForward=False, Limit=limit + 1)
+        stop = str(response["LastEvaluatedKey"][f"{prefix}sk"]) if "LastEvaluatedKey" in response else None
+        return _SourceRead(prefix=prefix, upper=upper, items=response["Items"], stop=stop)
 
     def unseen_entries(
         self, user_id: str, since_ms: int, limit: int, types: frozenset[NotificationType] = frozenset()
@@ -197,20 +194,25 @@ class InboxQueries:
         state = InboxState.of(items[0] if items and items[0]["sk"] == STATE_SK else None)
         return state, [item for item in items if item["sk"] != STATE_SK], "LastEvaluatedKey" in response
 
-    def _count(self, user_id: str, *, with_unread: bool) -> tuple[StoredCounts, InboxState]:
+    def _count(
+        self, user_id: str, *, with_unread: bool, top: tuple[InboxState, list[dict[str, Any]], bool] | None = None
+    ) -> tuple[StoredCounts, InboxState]:
         """The first query reads the watermarks and the newest few entries: enough for the unseen count
-        of an inbox opened lately. A second query reads on only as far as the count needs, down to the
-        read-all watermark (unread) or the seen-all one (unseen), at most COUNT_CAP entries in all.
-        ``unread`` is only a lower bound without ``with_unread``.
+        of an inbox opened lately (``top``, when a page has read them already). A second query reads on
+        only as far as the count needs, down to the read-all watermark (unread) or the seen-all one
+        (unseen), at most COUNT_CAP entries in all. ``unread`` is only a lower bound without ``with_unread``.
         """
         partition = unread_partition(user_id)
-        state, entries, read_on = self._unread_from_top(user_id, FIRST_COUNT_READ - 1)
+        state, entries, read_on = top or self._unread_from_top(user_id, FIRST_COUNT_READ - 1)
         cleared = lowest_position_after(state.cleared)
         unseen_floor = max(cleared, lowest_position_after(max(state.seen_all, state.read_all)))
         floor = max(cleared, _unread_floor(state)) if with_unread else unseen_floor
         # Entries left unread beyond what the count reads: it says "at least" (capped).
         unread_beyond = False
-        if read_on and not (entries and entries[-1]["g1sk"] < floor):
+        reached_floor = bool(entries) and entries[-1]["g1sk"] < floor
+        if read_on and not reached_floor and len(entries) > COUNT_CAP:
+            unread_beyond = True  # a page of 100 read as far as the count goes
+        elif read_on and not reached_floor:
             upper = str(entries[-1]["g1sk"]) if entries else TOP_POSITION
             more = self._gateway.query(
                 IndexName=INDEX_NAME,
@@ -227,7 +229,51 @@ class InboxQueries:
         unread = [item for item in entries if item["g1sk"] >= cleared and state.is_unread(item)][:COUNT_CAP]
         unseen = [item for item in unread if item["g1sk"] >= unseen_floor and not state.is_seen(item)]
         capped = len(unread) >= COUNT_CAP or unread_beyond
-        return StoredCounts(unread=len(unread), unseen=len(unseen), capped=capped), state
+        newest_unseen_ms = updated_ms(unseen[0]) if unseen else 0
+        return StoredCounts(len(unread), len(unseen), capped, newest_unseen_ms), state
+
+
+@dataclass(frozen=True)
+class _SourceRead:
+    """What one query of a page's source returned, and where it stopped while more remained."""
+
+    prefix: str  # of the index's key attributes: g1 (inbox) or g2 (tabs)
+    upper: str  # the position the query started at, itself left out (a cursor's last entry)
+    items: list[dict[str, Any]]
+    stop: str | None
+
+
+def _inbox_sources(user_id: str) -> tuple[tuple[str, str, str], tuple[str, str, str]]:
+    """The inbox merges the unread and the read partitions."""
+    return (INDEX_NAME, "g1", unread_partition(user_id)), (INDEX_NAME, "g1", read_partition(user_id))
+
+
+def _page(listing: Listing, limit: int, state: InboxState | None, reads: list[_SourceRead], lower: str) -> StoredPage:
+    """The newest ``limit`` entries the sources' queries returned, and where the next page starts."""
+    candidates: list[dict[str, Any]] = []
+    # No position below the highest one a query stopped at while more remained: a page must not
+    # skip what that query has not read yet.
+    cut = lower
+    for read in reads:
+        for item in read.items:
+            if item["sk"] == STATE_SK:
+                state = InboxState.of(item)
+            elif item[f"{read.prefix}sk"] != read.upper:
+                candidates.append(item)
+        if read.stop is not None:
+            cut = max(cut, read.stop)
+    state = state or InboxState()
+    if listing.status is Status.INBOX:
+        lower = max(lower, lowest_position_after(state.cleared))
+    shown = [item for item in candidates if item["g1sk"] >= max(cut, lower)]
+    shown.sort(key=lambda item: str(item["g1sk"]), reverse=True)
+    page = shown[:limit]
+    more = len(shown) > limit or cut > lower
+    last = None
+    if more:
+        stop = str(page[-1]["g1sk"]) if page else cut
+        last = ListPosition(position=stop, state=state)
+    return StoredPage(notifications=[notification_from_item(item, state) for item in page], last=last)
 
 
 def _tab_only(types: Collection[NotificationType]) -> bool:

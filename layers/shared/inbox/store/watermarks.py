@@ -54,6 +54,15 @@ class WatermarkStore:
         self._set(user_id, "sw = :now")
         return True
 
+    def see_up_to(self, user_id: str, at_ms: int) -> None:
+        """Everything changed at or before ``at_ms`` is seen: the newest entry an opened inbox
+        showed, so that what arrived after it still counts as unseen. Never moves the watermark back."""
+        try:
+            self._set(user_id, "sw = :seen", condition="attribute_not_exists(sw) OR sw < :seen", seen=at_ms)
+        except ClientError as error:
+            if not is_conditional_failure(error):
+                raise  # otherwise an open or seen-all of another device went further
+
     def lower_unread_floor(self, user_id: str, floor: str) -> None:
         """Let unread listings and counts reach down to ``floor``: an entry there was marked unread."""
         try:

@@ -1,4 +1,4 @@
-"""Routes of /notifications: list (tabs, archive), counts, seen, read, unread, archive, clear, delete."""
+"""Routes of /notifications: list (tabs, archive), open, counts, seen, read, unread, archive, clear, delete."""
 
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from inbox import wiring
 from inbox.api.cursor import MAX_CURSOR_CHARS
 from inbox.api.errors import documented
-from inbox.api.reader import InboxReader
+from inbox.api.reader import InboxOpener, InboxReader
 from inbox.api.routes import current_user, no_content
 from inbox.errors import InvalidInput
-from inbox.models import Counts, NotificationPage, NotificationType, UnreadCount
+from inbox.models import Counts, InboxPage, NotificationType, UnreadCount
 from inbox.store.listing import Listing, Status
 
 router = APIGatewayHttpRouter()  # type: ignore[no-untyped-call]  # its __init__ is not annotated
@@ -28,6 +28,12 @@ def reader() -> InboxReader:
     return InboxReader(wiring.store().queries)
 
 
+@lru_cache(maxsize=1)
+def opener() -> InboxOpener:
+    store = wiring.store()
+    return InboxOpener(store.queries, store.watermarks)
+
+
 def types_of(value: str | None) -> frozenset[NotificationType]:
     names = {name.strip() for name in (value or "").split(",") if name.strip()}
     unknown = sorted(names - {kind.value for kind in NotificationType})
@@ -38,7 +44,8 @@ def types_of(value: str | None) -> frozenset[NotificationType]:
 
 @router.get(
     "/notifications",
-    summary="Newest entries first (by updatedAt), a page at a time: the inbox, a tab or the archive",
+    summary="Newest entries first (by updatedAt), a page at a time: the inbox, a tab or the archive; "
+    "the first page also carries the counts",
     responses=documented(200, "A page", 400),
 )
 def list_notifications(
@@ -49,9 +56,19 @@ def list_notifications(
     type: Annotated[  # noqa: A002 - the query parameter's name
         str | None, Query(max_length=64, description=f"Comma-separated types ({TYPES}); mention,reply is a tab")
     ] = None,
-) -> NotificationPage:
+) -> InboxPage:
     listing = Listing(status=Status(status), unread_only=unread_only, types=types_of(type))
     return reader().page(current_user(router), limit=limit, cursor=cursor or None, listing=listing)
+
+
+@router.post(
+    "/notifications/open",
+    summary="The inbox was opened: its first page with the counts, and everything it showed is seen. Each "
+    "entry's `seen` is as it was before, so that the app can mark what is new",
+    responses=documented(200, "The first page, and the counts after the open", 400, 415),
+)
+def open_inbox(limit: Annotated[int, Query(ge=1, le=100)] = 20) -> InboxPage:
+    return opener().open(current_user(router), limit=limit)
 
 
 @router.get(
