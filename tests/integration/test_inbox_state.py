@@ -12,10 +12,10 @@ import pytest
 from inbox.api.reader import InboxReader
 from inbox.models import Actor, NotificationEvent, NotificationType, Resource
 from inbox.store import Store
-from inbox.store.keys import ItemKind, key
+from inbox.store.keys import ItemKind, key, read_partition
 from inbox.store.listing import Listing
 from inbox.timestamps import to_ms
-from inbox_dev.capacity import fill
+from inbox_dev.capacity import ARCHIVED, fill, filled_item
 
 from tests.integration.helpers import kafka_event, like
 
@@ -365,3 +365,24 @@ def test_an_entry_marked_unread_beneath_many_read_ones_makes_the_count_say_at_le
         if not cursor:
             break
     assert found == [oldest["id"]]
+
+
+def test_a_page_of_many_unread_entries_reads_no_older_read_entry(store: Store, user: str, meter: Any) -> None:
+    # Given 30 entries read one by one (in the read partition), then 30 newer unread ones
+    start = int(time.time() * 1000) - 120_000
+    with store.table.batch_writer() as batch:
+        for index in range(60):
+            item = filled_item(user, index + ARCHIVED, start + index)  # none of fill()'s archived ones
+            if index < 30:
+                item["g1pk"] = read_partition(user)
+            batch.put_item(Item=item)
+
+    # When the inbox's first page is read
+    meter.reset()
+    page = store.queries.newest(user, Listing(), 20, None)
+
+    # Then it shows the 20 newest, all unread, and its query of the read partition started at the
+    # 20th of them: it read nothing there (half a unit, the least a query costs; reading that
+    # partition's 21 newest would cost 1.5 more)
+    assert [notification.read for notification in page.notifications] == [False] * 20
+    assert (meter.requests, meter.read_units) == (2, 1.0 + 0.5)

@@ -18,13 +18,15 @@ from inbox_dev.bench.fanout import stream_event
 from inbox_dev.bench.ingest import msk_batch
 from inbox_dev.bench.inprocess import InProcessAws
 from inbox_dev.bench.stats import summary
-from inbox_dev.capacity import fill, like_entry
+from inbox_dev.capacity import fill, filled_item, like_entry
 
 REPETITIONS = 20
 # Records per invocation: the mappings' batches are small unless traffic is heavy.
 INGEST_RECORDS = 50
 FANOUT_RECORDS = 10
 USER = "durations-user"
+INBOX_ENTRIES = 200
+UNREAD_ENTRIES = 6  # a day's new entries (Usage: 10 notifications a day, half of the grouped joining)
 
 
 def _median_ms(invoke: Callable[[int], Any]) -> dict[str, Any]:
@@ -48,7 +50,13 @@ def measure(aws: InProcessAws) -> dict[str, Any]:
     from inbox import wiring
 
     store = wiring.store()
-    fill(store, USER, 200)
+    fill(store, USER, INBOX_ENTRIES)
+    # The cost model's user: a full inbox, read every day (read-all), with a day's few entries unread.
+    store.watermarks.read_all(USER)
+    later = int(time.time() * 1000) + 1
+    with store.table.batch_writer() as batch:
+        for index in range(INBOX_ENTRIES, INBOX_ENTRIES + UNREAD_ENTRIES):
+            batch.put_item(Item=filled_item(USER, index, later + index))
     rng = random.Random(7)  # noqa: S311 - a reproducible workload
     ingest, fanout, api = aws.module("ingest"), aws.module("fanout"), aws.module("api")
     connect, disconnect = aws.module("ws_connect"), aws.module("ws_disconnect")

@@ -104,23 +104,39 @@ class InboxQueries:
                 lower = max(lower, _unread_floor(state))
         if lower > upper:
             return StoredPage(notifications=[], last=None)  # a cursor below the listing's own floor
-        reads = [self._read(user_id, listing, state, source, lower, upper, limit) for source in sources]
-        return _page(listing, limit, state, reads, lower)
+        return _page(listing, limit, state, self._reads(user_id, listing, state, sources, lower, upper, limit), lower)
 
     def opening(self, user_id: str, listing: Listing, limit: int) -> tuple[StoredPage, StoredCounts]:
         """A listing's first page and the badge's counts. The inbox's page reads the unread partition
         from the top, watermarks first: the counts start from that same read instead of one of their own."""
         if listing != Listing():
             return self.newest(user_id, listing, limit, None), self.counts(user_id)
-        unread, read = _inbox_sources(user_id)
         lower = lowest_position_after(0)
-        top = self._read(user_id, listing, None, unread, lower, STATE_POSITION, limit)
-        reads = [top, self._read(user_id, listing, None, read, lower, STATE_POSITION, limit)]
-        page = _page(listing, limit, None, reads, lower)
+        reads = self._reads(user_id, listing, None, list(_inbox_sources(user_id)), lower, STATE_POSITION, limit)
+        page, top = _page(listing, limit, None, reads, lower), reads[0]
         state = InboxState.of(top.items[0] if top.items and top.items[0]["sk"] == STATE_SK else None)
         entries = [item for item in top.items if item["sk"] != STATE_SK]
         counts, _ = self._count(user_id, with_unread=True, top=(state, entries, top.stop is not None))
         return page, counts
+
+    def _reads(
+        self,
+        user_id: str,
+        listing: Listing,
+        state: InboxState | None,
+        sources: list[tuple[str, str, str]],
+        lower: str,
+        upper: str,
+        limit: int,
+    ) -> list[_SourceRead]:
+        """Each source's query for a page, one after another. Where a query stops while more remain,
+        the page stops too (``_page``'s cut): the next source's query starts no lower."""
+        reads = []
+        for source in sources:
+            read = self._read(user_id, listing, state, source, lower, upper, limit)
+            reads.append(read)
+            lower = max(lower, read.stop or lower)
+        return reads
 
     def _read(
         self,
