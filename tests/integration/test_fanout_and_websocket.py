@@ -116,6 +116,46 @@ def test_preferences_switch_off_the_websocket_channel(
     assert stub.messages["quiet-tab"] == []
 
 
+def nothing_to_push_for(user: str) -> dict[str, Any]:
+    """The sample stream event without its new notification: read, deleted and read-all."""
+    event = stream_event_for(user)
+    event["Records"] = event["Records"][1:]
+    return event
+
+
+def test_changes_with_nothing_to_push_read_no_preferences_of_a_user_with_no_open_connection(
+    function: Any, context: Any, store: Store, meter: CapacityMeter, user: str
+) -> None:
+    # Given a user with no open connection, whose read, delete and read-all reach the fan-out
+    meter.reset()
+
+    # When the fan-out handles them
+    response = function("fanout").lambda_handler(nothing_to_push_for(user), context)
+
+    # Then it read only where they could go, one query: no preferences, no counts (DynamoDB Local
+    # reports nothing for a query that finds nothing; DynamoDB bills it half a unit)
+    assert response == {"batchItemFailures": []}
+    assert (meter.requests, meter.read_units) == (1, 0)
+
+
+def test_changes_with_nothing_to_push_follow_the_websocket_channel_of_a_connected_user(
+    function: Any, context: Any, stub: Any, store: Store, meter: CapacityMeter, user: str, other_user: str
+) -> None:
+    # Given one connected user with the WebSocket channel off, and another with it on
+    connect(function, context, user, "quiet-tab")
+    connect(function, context, other_user, "live-tab")
+    store.preferences.put(user, preferences(channels={"websocket": False}))
+
+    # When each one's read, delete and read-all reach the fan-out
+    for someone in (user, other_user):
+        function("fanout").lambda_handler(nothing_to_push_for(someone), context)
+
+    # Then only the other user's tab hears of them
+    assert stub.messages["quiet-tab"] == []
+    kinds = [message["type"] for message in stub.messages["live-tab"]]
+    assert kinds == ["notification.read", "notification.deleted", "notifications.read_all"]
+
+
 def test_disconnect_forgets_the_connection(function: Any, context: Any, store: Store, user: str) -> None:
     # Given the user's open connection, the one the sample $disconnect event names
     event = load_event("ws-disconnect.json")

@@ -51,6 +51,8 @@ def test_a_notification_replicated_from_another_region_is_left_to_that_region() 
 
 U, R, A = "U#alice#U", "U#alice#R", "U#alice#A"
 ENTRY = {"pk": "U#alice", "sk": "N#" + "a" * 26, "t": "like", "n": 2, "u": 5, "g1pk": U, "g1sk": "x"}
+# The first version's entry: one action, no actor count, its time in "s".
+FIRST_VERSION = {"pk": "U#alice", "sk": "N#" + "b" * 26, "t": "like", "s": 5, "g1pk": U, "g1sk": "x"}
 
 
 def modified(old: dict[str, Any], new: dict[str, Any]) -> DynamoDBRecord:
@@ -75,6 +77,7 @@ def modified(old: dict[str, Any], new: dict[str, Any]) -> DynamoDBRecord:
         (ENTRY, {**ENTRY, "n": 1}, ChangeKind.UPDATED, False),
         ({**ENTRY, "g1pk": R}, {**ENTRY, "n": 3, "u": 9}, ChangeKind.UPDATED, True),
         (ENTRY, {**ENTRY, "g1pk": R}, ChangeKind.READ, False),
+        (FIRST_VERSION, {**FIRST_VERSION, "g1pk": R}, ChangeKind.READ, False),
         ({**ENTRY, "g1pk": R}, ENTRY, ChangeKind.UNREAD, False),
         (ENTRY, {**ENTRY, "ux": 7}, ChangeKind.UNREAD, False),
         (ENTRY, {**ENTRY, "g1pk": A}, ChangeKind.ARCHIVED, False),
@@ -97,6 +100,7 @@ def modified(old: dict[str, Any], new: dict[str, Any]) -> DynamoDBRecord:
         "lost-an-actor",
         "grew-while-read",
         "read",
+        "read-of-a-first-version-entry",
         "unread",
         "unread-under-read-all",
         "archived",

@@ -6,11 +6,13 @@ of one. So a handler measured here (on a full core) runs at memory M for
     duration(M) = waiting + cpu x 1769 / M        (M below 1,769 MB; a single thread gains nothing above)
 
 and costs duration(M) x M per call: the CPU part costs the same at any size, the waiting part
-grows with M. Smaller is always cheaper; what it costs is time. The choice: the smallest size
-whose modelled median stays within the function's budget: 100 ms for a request a person waits on
-(HTTP and WebSocket handlers), 500 ms for a batch of the pipeline (a Kafka batch of 50 records, a
-stream batch of 10), so that ingest and fan-out fit the 1 s Kafka-to-WebSocket goal together; the
-largest size when none does. Lambda bills whole milliseconds, at least one. Assumed: a core here is
+grows with M. Smaller is never dearer; what it costs is time. The choice: among the sizes whose
+modelled median stays within the function's budget (100 ms for a request a person waits on, HTTP
+and WebSocket handlers; 500 ms for a batch of the pipeline, a Kafka batch of 50 records or a
+stream batch of 10, so that ingest and fan-out fit the 1 s Kafka-to-WebSocket goal together), the
+largest that costs at most a tenth more than the cheapest: a handler that mostly computes runs
+twice as fast for little more, and its cold start's imports get twice the CPU. The largest size
+when none fits. Lambda bills whole milliseconds, at least one. Assumed: a core here is
 as fast as a Lambda arm64 core, a handler's threads share its one CPU share, and DynamoDB Local
 waits as long as DynamoDB (it waits longer: the waiting part is overstated).
 """
@@ -25,6 +27,7 @@ FULL_CPU_MB = 1769
 SIZES = (256, 512, 1024)
 INTERACTIVE_BUDGET_MS = 100.0
 PIPELINE_BUDGET_MS = 500.0
+NEARLY_AS_CHEAP = 0.1  # a larger size that costs at most this much more is taken
 PIPELINE = frozenset({"IngestFunction", "FanoutFunction"})
 
 
@@ -47,7 +50,11 @@ def budget_ms(function: str) -> float:
 
 def choose(function: str, duration: Mapping[str, Any]) -> int:
     fitting = [size for size in SIZES if billed_ms(duration, size) <= budget_ms(function)]
-    return fitting[0] if fitting else SIZES[-1]
+    if not fitting:
+        return SIZES[-1]
+    cost = {size: billed_ms(duration, size) * size for size in fitting}
+    cheapest = min(cost.values())
+    return max(size for size in fitting if cost[size] <= cheapest * (1 + NEARLY_AS_CHEAP))
 
 
 def table(durations: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

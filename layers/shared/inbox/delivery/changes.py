@@ -83,7 +83,8 @@ def change_of(record: DynamoDBRecord, region: str = "") -> InboxChange | None:
     kind = _entry_change(old, new)
     if kind is None:
         return None
-    grew = kind is ChangeKind.CREATED or int(new.get("n", 1)) > int(old.get("n", 0) or 0)
+    # An entry of the first version has no actor count: one actor, before and after.
+    grew = kind is ChangeKind.CREATED or int(new.get("n") or 1) > int(old.get("n") or 1)
     item = new if kind in (ChangeKind.CREATED, ChangeKind.UPDATED) else None
     return InboxChange(user_id, kind, entry_id, item=item, grew=grew and kind is not ChangeKind.DELETED)
 

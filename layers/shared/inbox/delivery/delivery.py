@@ -93,8 +93,10 @@ class Audience:
 class Delivery:
     """Delivers a batch of changes: users side by side, each user's changes in stream order.
 
-    A user's preferences, connections and devices are read once per batch, not once per
-    change, connections and devices in one query; posts to connections run on a bounded pool shared by the whole batch.
+    A user's preferences, connections and devices are read once per batch, not once per change,
+    connections and devices in one query. The preferences of the users with something to push are
+    read together; the others' only once an open connection is found. Posts to connections run on
+    a bounded pool shared by the whole batch.
     """
 
     def __init__(
@@ -131,24 +133,31 @@ class Delivery:
         deliverable = [(key, change) for key, change in changes if change is not None]
         if not deliverable:
             return outcomes
+        # Only a user with something to push needs their preferences whatever happens; the others'
+        # (read, seen, archived) go to open connections only, so theirs are read once one is found.
+        pushing = {change.user_id for _, change in deliverable if change.grew}
         try:
-            preferences = self._preferences.get_many({change.user_id for _, change in deliverable})
+            preferences = self._preferences.get_many(pushing) if pushing else {}
         except (ClientError, BotoCoreError, UnprocessedKeys) as error:
             return outcomes | {key: error for key, _ in deliverable}
 
         def deliver_user(user_changes: list[tuple[str, InboxChange]]) -> dict[str, DeliveryOutcome]:
-            return self._deliver_user(user_changes, preferences[user_changes[0][1].user_id])
+            return self._deliver_user(user_changes, preferences.get(user_changes[0][1].user_id))
 
         for user_outcomes in in_order_per_key(self._users, deliverable, _user_of, deliver_user):
             outcomes.update(user_outcomes)
         return outcomes
 
     def _deliver_user(
-        self, changes: list[tuple[str, InboxChange]], preferences: Preferences
+        self, changes: list[tuple[str, InboxChange]], preferences: Preferences | None
     ) -> dict[str, DeliveryOutcome]:
+        user_id = changes[0][1].user_id
         try:
-            audience = self._audience(changes[0][1].user_id, preferences, any(change.grew for _, change in changes))
-        except (ClientError, BotoCoreError) as error:
+            if preferences is None:
+                audience = self._live_audience(user_id)
+            else:
+                audience = self._audience(user_id, preferences, any(change.grew for _, change in changes))
+        except (ClientError, BotoCoreError, UnprocessedKeys) as error:
             return {key: error for key, _ in changes}
         outcomes: dict[str, DeliveryOutcome] = {}
         for key, change in changes:
@@ -162,7 +171,18 @@ class Delivery:
         connections, devices = self._audience_of(
             user_id, connections=preferences.live, devices=with_devices and preferences.channels.push
         )
-        devices = [stored for stored in devices if stored.device.enabled]
+        return self._with_counts(user_id, preferences, connections, [item for item in devices if item.device.enabled])
+
+    def _live_audience(self, user_id: str) -> Audience:
+        """Where changes with nothing to push go: the open connections, if the user wants them live."""
+        connections, _ = self._audience_of(user_id, connections=True, devices=False)
+        preferences = self._preferences.get_many({user_id})[user_id] if connections else Preferences()
+        return self._with_counts(user_id, preferences, connections if preferences.live else [], [])
+
+    def _with_counts(
+        self, user_id: str, preferences: Preferences, connections: list[str], devices: list[StoredDevice]
+    ) -> Audience:
+        """The audience, with the watermarks and counts its messages carry when a connection is open."""
         state, counts = InboxState(), None
         if connections:
             stored, state = self._live.live(user_id)
