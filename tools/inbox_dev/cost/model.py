@@ -194,17 +194,19 @@ class Volumes:
         return self.starts + self.singles
 
     @property
+    def growing_changes(self) -> float:
+        """Changes that may reach phones: entries written or grown."""
+        return self.entries + self.joins
+
+    @property
+    def quiet_changes(self) -> float:
+        """Changes for open connections only: entries marked or archived, and watermarks."""
+        return self.mark_one + self.archives + self.seen_all_writing + self.mark_all
+
+    @property
     def stream_records(self) -> float:
-        """Changes the fan-out reads: entries written, grown, marked or pushed, and watermarks."""
-        return (
-            self.entries
-            + self.joins
-            + self.mark_one
-            + self.archives
-            + self.recorded_pushes
-            + self.seen_all_writing
-            + self.mark_all
-        )
+        """What the fan-out reads from the stream: every change, and pushes recorded (no change)."""
+        return self.growing_changes + self.quiet_changes + self.recorded_pushes
 
     @property
     def http_requests(self) -> float:
@@ -279,10 +281,14 @@ def read_units(v: Volumes, capacity: Mapping[str, Any], assume: Assumptions) -> 
         + v.archives * units(capacity, "archive", "read_units"),
         # Per recipient per batch: preferences; per group key: its start (both batch reads, billed per item).
         "ingest (preferences, groups)": v.notifications * SMALL_GET_UNITS + grouped * SMALL_GET_UNITS,
-        # Once per user per fan-out batch: preferences, then connections (and devices when it grew) in
-        # one query; live counts when connected.
-        "fan-out (audience, live counts)": v.stream_records * 2 * SMALL_GET_UNITS
-        + v.stream_records * assume.online_share_at_delivery * units(capacity, "counts", "read_units", "10"),
+        # Once per user per fan-out batch: connections (and devices, when a change grew) in one query;
+        # preferences for a growing change, for a quiet one only when connected; live counts when
+        # connected. A push recorded is no change: nothing is read for it.
+        "fan-out (audience, live counts)": v.growing_changes * 2 * SMALL_GET_UNITS
+        + v.quiet_changes * (1 + assume.online_share_at_delivery) * SMALL_GET_UNITS
+        + (v.growing_changes + v.quiet_changes)
+        * assume.online_share_at_delivery
+        * units(capacity, "counts", "read_units", "10"),
     }
 
 
@@ -431,7 +437,7 @@ def estimate(
         http - first_tier, gateway, "http_requests_beyond_first_tier"
     )
     bill.add("API Gateway", "HTTP API requests", http, "requests", http_usd)
-    live = v.stream_records * assume.online_share_at_delivery * assume.connections_per_online_user
+    live = (v.growing_changes + v.quiet_changes) * assume.online_share_at_delivery * assume.connections_per_online_user
     messages = live + 2 * v.pings  # a ping and its pong are a message each
     bill.add(
         "API Gateway", "WebSocket messages", messages, "messages", per_million(messages, gateway, "websocket_messages")
