@@ -175,6 +175,8 @@ def test_a_digest_sent_from_the_page_shows_in_the_emails_panel(local_stack: Runn
     fire(page, "message-liked", "carol", post)
     fire(page, "post-created", "dave")
     expect(page.locator("li.notification")).to_have_count(2, timeout=ROUND_TRIP_TIMEOUT_MS)
+    group = page.locator("li.notification", has_text="liked your post").locator(".sentence")
+    expect(group).to_have_text("Carol and Bob liked your post", timeout=ROUND_TRIP_TIMEOUT_MS)
 
     # When she presses "Send digest now"
     page.click("#send-digest")
