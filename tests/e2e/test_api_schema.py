@@ -113,7 +113,7 @@ def test_the_document_describes_the_deployed_routes(local_stack: RunningStack) -
     assert document["security"] == [{"bearer": []}]
     for path, item in document["paths"].items():
         for method, operation in item.items():
-            assert {"401", "413"} <= set(operation["responses"]), f"{method} {path}"
+            assert {"401", "413", "429"} <= set(operation["responses"]), f"{method} {path}"
             if "{id}" in path:
                 assert [(p["name"], p["in"]) for p in operation["parameters"]] == [("id", "path")]
                 assert {"400", "404"} <= set(operation["responses"]), f"{method} {path}"

@@ -177,7 +177,7 @@ class Volumes:
     singles: float  # mentions and replies: an entry each
     tabbed_share: float  # of entries, in the tabs index too
     opens: float
-    inbox_reads: float  # HTTP requests reading the inbox: lists and counts
+    inbox_reads: float  # HTTP requests opening the inbox (the first page with the counts)
     seen_all_writing: float  # opens that find something unseen, and write the seen-all watermark
     mark_all: float
     mark_one: float

@@ -64,7 +64,8 @@ class ErrorBody(BaseModel):
 
 
 class GatewayMessage(BaseModel):
-    """The body of API Gateway's own answers, given before the function runs (its JWT authorizer's 401)."""
+    """The body of API Gateway's own answers, given before the function runs (its JWT authorizer's 401,
+    its throttling's 429)."""
 
     message: str
 
@@ -80,9 +81,11 @@ ERRORS: dict[int, tuple[str, type[BaseModel]]] = {
     413: (f"The body is over {MAX_BODY_BYTES} bytes", ErrorOrGatewayMessage),
     415: ("The body is not JSON", ErrorBody),
     422: ("Push to this platform is not configured", ErrorBody),
+    429: ("Too many requests: API Gateway's throttling of the route; try again later", GatewayMessage),
 }
-# Every route can answer these: a missing or bad token, and a body too large for any route.
-ALWAYS = (401, 413)
+# Every route can answer these: a missing or bad token, a body too large for any route, and API
+# Gateway's throttling (every route has a limit).
+ALWAYS = (401, 413, 429)
 
 
 def documented(success: int, description: str, *errors: int) -> dict[int, OpenAPIResponse]:
